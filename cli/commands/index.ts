@@ -1,6 +1,10 @@
 // The list of haup's commands; each module defines its options and lazily imports its handler.
 import type { CommandModule } from 'yargs';
 import { labCommand } from './lab.js';
+import { renderCommand } from './render.js';
+import { deployCommand } from './deploy.js';
+import { statusCommand } from './status.js';
+import { verifyCommand } from './verify.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [labCommand];
+export const commands: CommandModule<any, any>[] = [labCommand, renderCommand, deployCommand, statusCommand, verifyCommand];
