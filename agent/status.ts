@@ -1,0 +1,56 @@
+// The agent's status file: what `haup-agent status`, `haup deploy`, `haup status` and `haup verify` read.
+// Written atomically (temp + rename) on every transition and every few seconds otherwise.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export const DEFAULT_STATE_FILE = '/run/haup/agent-state.json';
+export const DEFAULT_PID_FILE = '/run/haup/haup-agent.pid';
+
+export type InstanceStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+
+export interface InstanceStatus {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: 2 | 3;
+  family: 4 | 6;
+  state: InstanceStateName;
+  /** Configured priority. */
+  priority: number;
+  /** Priority after track-script weights; what the agent advertises. */
+  effectivePriority: number;
+  advertIntervalMs: number;
+  preempt: boolean;
+  vips: string[];
+  /** True while this node has the VIPs on its interface. */
+  vipsHeld: boolean;
+  /** Source address of the last advert from the current master (null while we are master or none seen). */
+  masterSeen: string | null;
+  lastTransition: { from: InstanceStateName; to: InstanceStateName; reason: string; at: string } | null;
+  /** Received packets dropped per stable reason (ttl, checksum, auth, vrid, ...), plus sent/received. */
+  counters: Record<string, number>;
+  tracks: { name: string; kind: 'script' | 'interface'; healthy: boolean }[];
+}
+
+export interface AgentStatus {
+  agent: 'haup-agent';
+  version: string;
+  pid: number;
+  node: string;
+  configFile: string;
+  configHash: string;
+  startedAt: string;
+  updatedAt: string;
+  instances: InstanceStatus[];
+}
+
+export function writeStatus(file: string, status: AgentStatus): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
+  renameSync(tmp, file);
+}
+
+export function readStatus(file: string): AgentStatus {
+  return JSON.parse(readFileSync(file, 'utf8')) as AgentStatus;
+}
