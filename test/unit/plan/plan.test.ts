@@ -1,0 +1,94 @@
+// Input: recorded facts-script output and desired files. Output: parsed facts, fact problems, host plans.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { factsScript, parseFacts } from '../../../cli/plan/facts.js';
+import { factProblems, planHost, sha256, type DesiredFile } from '../../../cli/plan/plan.js';
+
+const conf: DesiredFile = { path: '/etc/haup/keepalived.conf', mode: 0o600, content: 'vrrp_instance VI_1 {}\n', effect: 'reload' };
+const agent: DesiredFile = { path: '/opt/haup/haup-agent.cjs', mode: 0o755, content: 'agent v1', effect: 'restart' };
+
+const recorded = (extra: string) => `uid=0
+sudo=1
+node=v18.19.0
+ip=1
+ifaces=eth0 lo
+init=sh
+${extra}
+state-begin
+{"agent":"haup-agent"}
+
+state-end
+`;
+
+describe('parseFacts', () => {
+  test('reads every fact from the facts script output', () => {
+    const f = parseFacts(recorded(`file ${sha256(conf.content)} 600 0 /etc/haup/keepalived.conf\nnofile /opt/haup/haup-agent.cjs\nagentpid=4242`));
+    assert.equal(f.uid, 0);
+    assert.equal(f.nodeVersion, 'v18.19.0');
+    assert.deepEqual(f.interfaces, ['eth0', 'lo']);
+    assert.equal(f.initSystem, 'none');
+    assert.equal(f.agentPid, 4242);
+    assert.deepEqual(f.files.get('/etc/haup/keepalived.conf'), { sha256: sha256(conf.content), mode: 0o600, uid: 0 });
+    assert.equal(f.files.get('/opt/haup/haup-agent.cjs'), null);
+    assert.equal(f.agentState, '{"agent":"haup-agent"}');
+  });
+  test('treats an empty node line as no Node.js', () => {
+    assert.equal(parseFacts('node=\n').nodeVersion, null);
+  });
+  test('quotes paths in the facts script so they cannot run commands', () => {
+    const s = factsScript(["/etc/x'$(reboot)"], { stateFile: '/run/s', pidFile: '/run/p' });
+    assert.ok(s.includes(`f '/etc/x'\\''$(reboot)'`));
+  });
+});
+
+describe('factProblems', () => {
+  const base = parseFacts(recorded('agentpid='));
+  test('passes a host with root, iproute2, the interface and Node 18', () => {
+    assert.deepEqual(factProblems(base, { engine: 'haup', interfaces: ['eth0'] }), []);
+  });
+  test('names a missing interface and Node.js with the fix', () => {
+    const f = { ...base, nodeVersion: null };
+    const p = factProblems(f, { engine: 'haup', interfaces: ['eth1'] });
+    assert.deepEqual(p, [
+      'interface eth1 does not exist (has: eth0, lo) — fix "interface" in the inventory',
+      'Node.js is not installed — the haup agent needs Node >= 18: apt-get install -y nodejs',
+    ]);
+  });
+  test('does not need Node.js for the keepalived engine', () => {
+    assert.deepEqual(factProblems({ ...base, nodeVersion: null }, { engine: 'keepalived', interfaces: ['eth0'] }), []);
+  });
+  test('rejects Node 16 and a user without root or sudo', () => {
+    const p = factProblems({ ...base, nodeVersion: 'v16.20.0', uid: 1000, sudoOk: false }, { engine: 'haup', interfaces: [] });
+    assert.equal(p.length, 2);
+  });
+});
+
+describe('planHost', () => {
+  const facts = (files: [string, string | null, number?][], pid: number | null) => {
+    const f = parseFacts(recorded(pid === null ? 'agentpid=' : `agentpid=${pid}`));
+    for (const [p, content, mode] of files) f.files.set(p, content === null ? null : { sha256: sha256(content), mode: mode ?? 0o600, uid: 0 });
+    return f;
+  };
+  test('starts the agent on a fresh host and writes every file', () => {
+    const plan = planHost([conf, agent], facts([[conf.path, null], [agent.path, null]], null));
+    assert.equal(plan.service, 'start');
+    assert.equal(plan.writes.length, 2);
+  });
+  test('does nothing when files match and the agent runs', () => {
+    const plan = planHost([conf, agent], facts([[conf.path, 'vrrp_instance VI_1 {}\n'], [agent.path, 'agent v1', 0o755]], 7));
+    assert.deepEqual(plan, { writes: [], unchanged: [conf.path, agent.path], service: 'none', reason: 'nothing changed and the service is running' });
+  });
+  test('reloads on a config change only', () => {
+    const plan = planHost([conf, agent], facts([[conf.path, 'old'], [agent.path, 'agent v1', 0o755]], 7));
+    assert.equal(plan.service, 'reload');
+    assert.deepEqual(plan.writes.map((w) => w.path), [conf.path]);
+  });
+  test('restarts when the agent itself changed, even if the config changed too', () => {
+    const plan = planHost([conf, agent], facts([[conf.path, 'old'], [agent.path, 'agent v0', 0o755]], 7));
+    assert.equal(plan.service, 'restart');
+  });
+  test('rewrites a file whose mode drifted', () => {
+    const plan = planHost([conf], facts([[conf.path, 'vrrp_instance VI_1 {}\n', 0o644]], 7));
+    assert.deepEqual(plan.writes.map((w) => w.path), [conf.path]);
+  });
+});
