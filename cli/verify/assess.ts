@@ -1,0 +1,60 @@
+// Judges a pair from what its nodes report: who holds each VIP, split brain, no holder, agent down.
+// Pure, so `haup status` and `haup verify`'s pre-check share one definition of "healthy".
+import type { AgentStatus } from '../../agent/status.js';
+import { vipAddress, type InterfaceAddress } from './facts.js';
+
+export interface NodeReport {
+  host: string;
+  role: 'master' | 'backup';
+  reachable: boolean;
+  agentRunning: boolean;
+  status: AgentStatus | null;
+  addresses: InterfaceAddress[];
+}
+
+export type PairProblem =
+  | { kind: 'unreachable'; host: string }
+  | { kind: 'agent-down'; host: string }
+  | { kind: 'split-brain'; vip: string; holders: string[] }
+  | { kind: 'no-holder'; vip: string }
+  | { kind: 'two-masters'; hosts: string[] };
+
+export interface PairAssessment {
+  holders: Map<string, string[]>;
+  problems: PairProblem[];
+  healthy: boolean;
+}
+
+export function assessPair(vips: readonly string[], nodes: readonly NodeReport[]): PairAssessment {
+  const problems: PairProblem[] = [];
+  for (const n of nodes) {
+    if (!n.reachable) problems.push({ kind: 'unreachable', host: n.host });
+    else if (!n.agentRunning) problems.push({ kind: 'agent-down', host: n.host });
+  }
+  const holders = new Map<string, string[]>();
+  for (const vip of vips) {
+    const bare = vipAddress(vip);
+    const hs = nodes.filter((n) => n.addresses.some((a) => a.address.toLowerCase() === bare)).map((n) => n.host);
+    holders.set(bare, hs);
+    if (hs.length > 1) problems.push({ kind: 'split-brain', vip: bare, holders: hs });
+    if (hs.length === 0 && nodes.some((n) => n.reachable)) problems.push({ kind: 'no-holder', vip: bare });
+  }
+  const masters = nodes.filter((n) => n.status?.instances.some((i) => i.state === 'MASTER')).map((n) => n.host);
+  if (masters.length > 1 && !problems.some((p) => p.kind === 'split-brain')) problems.push({ kind: 'two-masters', hosts: masters });
+  return { holders, problems, healthy: problems.length === 0 };
+}
+
+export function describeProblem(p: PairProblem): string {
+  switch (p.kind) {
+    case 'unreachable':
+      return `${p.host}: unreachable over SSH`;
+    case 'agent-down':
+      return `${p.host}: the agent is not running`;
+    case 'split-brain':
+      return `split brain: ${p.vip} is held by ${p.holders.join(' and ')}`;
+    case 'no-holder':
+      return `no holder: nobody holds ${p.vip}`;
+    case 'two-masters':
+      return `two masters: ${p.hosts.join(' and ')} both report MASTER`;
+  }
+}
