@@ -117,7 +117,7 @@ export function commandFailedError(host: string, cmd: Command, result: ExecResul
   const status = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
   return new HaupError('HAUP_REMOTE_COMMAND', `${host}: ${what ?? `"${short}"`} ${status}`, {
     details: [...(lines.length > shown.length ? [`... ${lines.length - shown.length} earlier lines`] : []), ...shown],
-    hint: `run it by hand on ${host} to see the whole output: ${short}`,
+    hint: what ? 'the lines above are the remote error; --verbose shows the full command' : `run it by hand on ${host} to see the whole output: ${short}`,
     cause: Object.assign(new Error(`command: ${text}`), { result }),
   });
 }
