@@ -1,4 +1,796 @@
-// Placeholder module; replaced by the raw-socket addon.
+/*
+ * haup_raw: the agent's Node-API addon for VRRP raw sockets (IP protocol 112, RFC 3768 / RFC 5798)
+ * and for sending whole Ethernet frames (gratuitous ARP, unsolicited neighbour advertisements).
+ *
+ * It only moves bytes: encoding, decoding and checksums live in agent/vrrp (TypeScript).
+ * Receiving uses a libuv poll handle on the non-blocking socket, so packets arrive on the Node
+ * event loop without threads. Only node_api.h and uv.h (both shipped with Node) are used; the
+ * module targets Node-API 8 so one binary loads on Node 18 and later.
+ *
+ * Exports:
+ *   openVrrp({ family: 4|6, ifname, srcAddr?, multicast?, kernelChecksum? }) -> socket object
+ *     socket.start(onPacket(buf, src, dst, ttlOrHopLimit, ifindex, truncated), onError?(err))
+ *     socket.send(buf, dstAddr) -> bytes sent
+ *     socket.close(), socket.ref(), socket.unref(); socket.fd, socket.ifindex, socket.family, socket.ifname
+ *   sendFrame(ifname, frame) -> bytes sent
+ *   ifIndex(ifname) -> interface index
+ */
+#define _GNU_SOURCE
 #include <node_api.h>
-static napi_value Init(napi_env env, napi_value exports) { (void)env; return exports; }
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IPPROTO_VRRP_NUM 112
+#define VRRP_GROUP_V4 "224.0.0.18"
+#define VRRP_GROUP_V6 "ff02::12"
+#define RECV_BUF_SIZE 65536
+/* Packets read per poll wake-up; the poll is level-triggered, so the rest is read on the next turn
+ * of the loop and a flood cannot starve timers. */
+#define MAX_PACKETS_PER_WAKEUP 64
+/* RFC 2474 class selector 6 (network control), as keepalived sets it (IP_TOS / IPV6_TCLASS). */
+#define TOS_NETWORK_CONTROL 0xc0
+/* RFC 5798 §5.2.8: the VRRP checksum field sits at byte offset 6 of the VRRP header. */
+#define VRRP_CHECKSUM_OFFSET 6
+
+#define NAPI_CALL(env, call)                                                                        \
+  do {                                                                                              \
+    if ((call) != napi_ok) {                                                                        \
+      throw_napi_failure((env), #call);                                                             \
+      return NULL;                                                                                  \
+    }                                                                                               \
+  } while (0)
+
+typedef struct vrrp_sock {
+  napi_env env;
+  int fd;
+  int family; /* 4 or 6 */
+  unsigned int ifindex;
+  char ifname[IF_NAMESIZE];
+  int has_src;
+  struct in_addr src4;
+  struct in6_addr src6;
+  uv_poll_t *poll; /* NULL until start(), and again after close() */
+  napi_ref self;   /* strong reference while started: a live socket is never collected */
+  napi_ref on_packet;
+  napi_ref on_error;
+  napi_async_context async_ctx;
+  int closed;
+  int in_callback; /* close() from inside a callback defers releasing JS references */
+  int refed;       /* 1: a started socket keeps the event loop alive */
+  unsigned char buf[RECV_BUF_SIZE];
+} vrrp_sock;
+
+static napi_value js_start(napi_env env, napi_callback_info info);
+static napi_value js_send(napi_env env, napi_callback_info info);
+static napi_value js_close(napi_env env, napi_callback_info info);
+static napi_value js_ref(napi_env env, napi_callback_info info);
+static napi_value js_unref(napi_env env, napi_callback_info info);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Errors */
+
+static const char *errno_name(int err) {
+  switch (err) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EINTR: return "EINTR";
+    case EBADF: return "EBADF";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case ENXIO: return "ENXIO";
+    case ENODEV: return "ENODEV";
+    case EINVAL: return "EINVAL";
+    case ENFILE: return "ENFILE";
+    case EMFILE: return "EMFILE";
+    case ENOSPC: return "ENOSPC";
+    case EPIPE: return "EPIPE";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENETDOWN: return "ENETDOWN";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ENOBUFS: return "ENOBUFS";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EHOSTDOWN: return "EHOSTDOWN";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    default: return "UNKNOWN";
+  }
+}
+
+static void throw_napi_failure(napi_env env, const char *what) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, "ERR_HAUP_RAW_NAPI", what);
+}
+
+/* An Error like Node's system errors: message names the call and the interface, plus code, errno
+ * (positive, as in <errno.h>) and syscall properties. */
+static napi_value make_errno_error(napi_env env, int err, const char *syscall, const char *detail) {
+  char msg[320];
+  napi_value code, message, error, num, sc;
+  snprintf(msg, sizeof msg, "%s failed%s%s: %s (%s)", syscall, detail ? " " : "", detail ? detail : "",
+           strerror(err), errno_name(err));
+  if (napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code) != napi_ok) return NULL;
+  if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message) != napi_ok) return NULL;
+  if (napi_create_error(env, code, message, &error) != napi_ok) return NULL;
+  if (napi_create_int32(env, err, &num) == napi_ok) napi_set_named_property(env, error, "errno", num);
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc) == napi_ok)
+    napi_set_named_property(env, error, "syscall", sc);
+  return error;
+}
+
+static void throw_errno(napi_env env, int err, const char *syscall, const char *detail) {
+  napi_value error = make_errno_error(env, err, syscall, detail);
+  if (error) napi_throw(env, error);
+  else throw_napi_failure(env, syscall);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Argument helpers: 1 = found, 0 = absent (undefined), -1 = exception thrown */
+
+static int get_prop(napi_env env, napi_value obj, const char *name, napi_valuetype want, napi_value *out) {
+  napi_valuetype t;
+  char msg[128];
+  if (napi_get_named_property(env, obj, name, out) != napi_ok) return -1;
+  if (napi_typeof(env, *out, &t) != napi_ok) return -1;
+  if (t == napi_undefined) return 0;
+  if (t != want) {
+    snprintf(msg, sizeof msg, "openVrrp: option \"%s\" has the wrong type", name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return -1;
+  }
+  return 1;
+}
+
+static int value_to_string(napi_env env, napi_value v, char *buf, size_t len, const char *what) {
+  size_t n = 0;
+  char msg[128];
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return -1;
+  if (t != napi_string) {
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return -1;
+  }
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) return -1;
+  if (n == 0 || n >= len) {
+    snprintf(msg, sizeof msg, "%s must be 1..%zu characters long", what, len - 1);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+    return -1;
+  }
+  if (napi_get_value_string_utf8(env, v, buf, len, &n) != napi_ok) return -1;
+  return 1;
+}
+
+/* Accepts a Buffer or any Uint8Array. */
+static int get_bytes(napi_env env, napi_value v, void **data, size_t *len, const char *what) {
+  bool is_ta = false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  char msg[128];
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok) return -1;
+  if (is_ta && napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) == napi_ok &&
+      type == napi_uint8_array)
+    return 1;
+  snprintf(msg, sizeof msg, "%s must be a Buffer or Uint8Array", what);
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return -1;
+}
+
+static vrrp_sock *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
+                              napi_value *this_out) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_THIS", "not a haup_raw VRRP socket");
+    return NULL;
+  }
+  if (this_out) *this_out = self;
+  return (vrrp_sock *)data;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Socket life cycle */
+
+static int set_int_opt(napi_env env, vrrp_sock *s, int level, int opt, int value, const char *name) {
+  if (setsockopt(s->fd, level, opt, &value, sizeof value) < 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "(%s) on %s", name, s->ifname);
+    throw_errno(env, errno, "setsockopt", detail);
+    return -1;
+  }
+  return 0;
+}
+
+static void free_poll(uv_handle_t *h) { free(h); }
+
+/* Stops polling and closes the descriptor; leaving the multicast group is implicit in close(). */
+static void close_fd(vrrp_sock *s) {
+  if (s->poll) {
+    s->poll->data = NULL;
+    uv_close((uv_handle_t *)s->poll, free_poll); /* stops the poll before the fd goes away */
+    s->poll = NULL;
+  }
+  if (s->fd >= 0) {
+    close(s->fd);
+    s->fd = -1;
+  }
+}
+
+static void release_js(vrrp_sock *s) {
+  napi_env env = s->env;
+  if (s->on_packet) napi_delete_reference(env, s->on_packet);
+  if (s->on_error) napi_delete_reference(env, s->on_error);
+  if (s->async_ctx) napi_async_destroy(env, s->async_ctx);
+  if (s->self) napi_delete_reference(env, s->self);
+  s->on_packet = s->on_error = s->self = NULL;
+  s->async_ctx = NULL;
+}
+
+static void finalize_sock(napi_env env, void *data, void *hint) {
+  vrrp_sock *s = (vrrp_sock *)data;
+  (void)env;
+  (void)hint;
+  /* Only reached when not started or already closed (a started socket holds a strong reference
+   * to itself), or at environment teardown, where the references die with the environment. */
+  close_fd(s);
+  free(s);
+}
+
+static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], v, obj;
+  napi_valuetype t;
+  int32_t family = 0;
+  bool multicast = true, kernel_checksum = false;
+  char src_text[INET6_ADDRSTRLEN + 1] = "";
+  int r;
+  vrrp_sock *s;
+
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openVrrp(options): options must be an object");
+    return NULL;
+  }
+  s = calloc(1, sizeof *s);
+  if (!s) {
+    throw_errno(env, ENOMEM, "calloc", NULL);
+    return NULL;
+  }
+  s->env = env;
+  s->fd = -1;
+  s->refed = 1;
+
+  if ((r = get_prop(env, argv[0], "family", napi_number, &v)) < 0) goto fail;
+  if (r == 1) napi_get_value_int32(env, v, &family);
+  if (family != 4 && family != 6) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "openVrrp: option \"family\" must be 4 or 6");
+    goto fail;
+  }
+  s->family = family;
+  if ((r = get_prop(env, argv[0], "ifname", napi_string, &v)) < 0) goto fail;
+  if (r == 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "openVrrp: option \"ifname\" is required");
+    goto fail;
+  }
+  if (value_to_string(env, v, s->ifname, sizeof s->ifname, "openVrrp: option \"ifname\"") < 0) goto fail;
+  if ((r = get_prop(env, argv[0], "srcAddr", napi_string, &v)) < 0) goto fail;
+  if (r == 1) {
+    if (value_to_string(env, v, src_text, sizeof src_text, "openVrrp: option \"srcAddr\"") < 0) goto fail;
+    if (inet_pton(family == 4 ? AF_INET : AF_INET6, src_text, family == 4 ? (void *)&s->src4 : (void *)&s->src6) != 1) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "openVrrp: option \"srcAddr\" is not an address of the given family");
+      goto fail;
+    }
+    s->has_src = 1;
+  }
+  if ((r = get_prop(env, argv[0], "multicast", napi_boolean, &v)) < 0) goto fail;
+  if (r == 1) napi_get_value_bool(env, v, &multicast);
+  if ((r = get_prop(env, argv[0], "kernelChecksum", napi_boolean, &v)) < 0) goto fail;
+  if (r == 1) napi_get_value_bool(env, v, &kernel_checksum);
+
+  s->ifindex = if_nametoindex(s->ifname);
+  if (s->ifindex == 0) {
+    throw_errno(env, errno, "if_nametoindex", s->ifname);
+    goto fail;
+  }
+  s->fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUM);
+  if (s->fd < 0) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "(raw IPv%d, protocol 112) for %s", family, s->ifname);
+    throw_errno(env, errno, "socket", detail);
+    goto fail;
+  }
+  /* Only packets of this interface, and sent out of it (keepalived does the same). */
+  if (setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, s->ifname, (socklen_t)strlen(s->ifname) + 1) < 0) {
+    throw_errno(env, errno, "setsockopt(SO_BINDTODEVICE)", s->ifname);
+    goto fail;
+  }
+  if (family == 4) {
+    struct ip_mreqn mreq;
+    /* RFC 3768 §7.1 / RFC 5798 §5.1.1.3: TTL must be 255, for multicast and unicast peers. */
+    if (set_int_opt(env, s, IPPROTO_IP, IP_TTL, 255, "IP_TTL") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP") < 0) goto fail;
+    /* Receive only the groups this socket joined, not those joined by other sockets. */
+    if (set_int_opt(env, s, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IP, IP_TOS, TOS_NETWORK_CONTROL, "IP_TOS") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO") < 0) goto fail;
+    memset(&mreq, 0, sizeof mreq);
+    mreq.imr_ifindex = (int)s->ifindex;
+    if (setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) < 0) {
+      throw_errno(env, errno, "setsockopt(IP_MULTICAST_IF)", s->ifname);
+      goto fail;
+    }
+    if (multicast) {
+      inet_pton(AF_INET, VRRP_GROUP_V4, &mreq.imr_multiaddr);
+      if (setsockopt(s->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0) {
+        throw_errno(env, errno, "setsockopt(IP_ADD_MEMBERSHIP 224.0.0.18)", s->ifname);
+        goto fail;
+      }
+    }
+  } else {
+    struct ipv6_mreq mreq6;
+    /* RFC 5798 §5.1.2.3: hop limit must be 255. */
+    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)s->ifindex, "IPV6_MULTICAST_IF") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_TCLASS, TOS_NETWORK_CONTROL, "IPV6_TCLASS") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT") < 0) goto fail;
+    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO") < 0) goto fail;
+    /* keepalived lets the kernel fill in and verify the checksum; off by default so that the agent
+     * sees (and counts) packets with bad checksums instead of the kernel dropping them silently. */
+    if (kernel_checksum &&
+        set_int_opt(env, s, IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET, "IPV6_CHECKSUM") < 0)
+      goto fail;
+    if (multicast) {
+      memset(&mreq6, 0, sizeof mreq6);
+      inet_pton(AF_INET6, VRRP_GROUP_V6, &mreq6.ipv6mr_multiaddr);
+      mreq6.ipv6mr_interface = s->ifindex;
+      if (setsockopt(s->fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof mreq6) < 0) {
+        throw_errno(env, errno, "setsockopt(IPV6_JOIN_GROUP ff02::12)", s->ifname);
+        goto fail;
+      }
+    }
+  }
+
+  {
+    napi_value fd_v, ifindex_v, family_v, ifname_v;
+    napi_value start_fn, send_fn, close_fn, ref_fn, unref_fn;
+    if (napi_create_object(env, &obj) != napi_ok) goto fail_napi;
+    if (napi_create_int32(env, s->fd, &fd_v) != napi_ok) goto fail_napi;
+    if (napi_create_uint32(env, s->ifindex, &ifindex_v) != napi_ok) goto fail_napi;
+    if (napi_create_int32(env, family, &family_v) != napi_ok) goto fail_napi;
+    if (napi_create_string_utf8(env, s->ifname, NAPI_AUTO_LENGTH, &ifname_v) != napi_ok) goto fail_napi;
+    if (napi_create_function(env, "start", NAPI_AUTO_LENGTH, js_start, NULL, &start_fn) != napi_ok) goto fail_napi;
+    if (napi_create_function(env, "send", NAPI_AUTO_LENGTH, js_send, NULL, &send_fn) != napi_ok) goto fail_napi;
+    if (napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &close_fn) != napi_ok) goto fail_napi;
+    if (napi_create_function(env, "ref", NAPI_AUTO_LENGTH, js_ref, NULL, &ref_fn) != napi_ok) goto fail_napi;
+    if (napi_create_function(env, "unref", NAPI_AUTO_LENGTH, js_unref, NULL, &unref_fn) != napi_ok) goto fail_napi;
+    {
+      napi_property_descriptor props[] = {
+        {"fd", NULL, NULL, NULL, NULL, fd_v, napi_enumerable, NULL},
+        {"ifindex", NULL, NULL, NULL, NULL, ifindex_v, napi_enumerable, NULL},
+        {"family", NULL, NULL, NULL, NULL, family_v, napi_enumerable, NULL},
+        {"ifname", NULL, NULL, NULL, NULL, ifname_v, napi_enumerable, NULL},
+        {"start", NULL, NULL, NULL, NULL, start_fn, napi_default, NULL},
+        {"send", NULL, NULL, NULL, NULL, send_fn, napi_default, NULL},
+        {"close", NULL, NULL, NULL, NULL, close_fn, napi_default, NULL},
+        {"ref", NULL, NULL, NULL, NULL, ref_fn, napi_default, NULL},
+        {"unref", NULL, NULL, NULL, NULL, unref_fn, napi_default, NULL},
+      };
+      if (napi_define_properties(env, obj, sizeof props / sizeof props[0], props) != napi_ok) goto fail_napi;
+    }
+    if (napi_wrap(env, obj, s, finalize_sock, NULL, NULL) != napi_ok) goto fail_napi;
+  }
+  return obj;
+
+fail_napi:
+  throw_napi_failure(env, "openVrrp: creating the socket object");
+fail:
+  close_fd(s);
+  free(s);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Receiving */
+
+static void call_js(vrrp_sock *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, recv;
+  napi_status st;
+  if (!fn_ref || napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL) return;
+  if (!s->self || napi_get_reference_value(env, s->self, &recv) != napi_ok || recv == NULL)
+    napi_get_undefined(env, &recv);
+  s->in_callback = 1;
+  st = napi_make_callback(env, s->async_ctx, recv, fn, argc, argv, NULL);
+  s->in_callback = 0;
+  if (st == napi_pending_exception) {
+    /* A throwing handler is the caller's bug: surface it as an uncaught exception, as an event
+     * emitter would, instead of losing it inside the poll callback. */
+    napi_value exc;
+    if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+  }
+}
+
+static void report_error(vrrp_sock *s, int err, const char *syscall) {
+  napi_value error;
+  if (!s->on_error) return;
+  error = make_errno_error(s->env, err, syscall, s->ifname);
+  if (error) call_js(s, s->on_error, 1, &error);
+}
+
+static int deliver_one(vrrp_sock *s) {
+  napi_env env = s->env;
+  struct sockaddr_storage from;
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+  } control;
+  struct iovec iov;
+  struct msghdr msg;
+  struct cmsghdr *c;
+  char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
+  int ttl = -1;
+  unsigned int ifindex = 0;
+  ssize_t n;
+  napi_value argv[6];
+  napi_handle_scope scope;
+
+  memset(&msg, 0, sizeof msg);
+  iov.iov_base = s->buf;
+  iov.iov_len = sizeof s->buf;
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  n = recvmsg(s->fd, &msg, 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    if (errno == EINTR) return 1;
+    report_error(s, errno, "recvmsg");
+    return 0;
+  }
+
+  for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      ifindex = (unsigned int)pi.ipi_ifindex;
+      inet_ntop(AF_INET, &pi.ipi_addr, dst, sizeof dst);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      struct in6_pktinfo pi6;
+      memcpy(&pi6, CMSG_DATA(c), sizeof pi6);
+      ifindex = pi6.ipi6_ifindex;
+      inet_ntop(AF_INET6, &pi6.ipi6_addr, dst, sizeof dst);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+    }
+  }
+  if (s->family == 4) {
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)&from;
+    inet_ntop(AF_INET, &sin->sin_addr, src, sizeof src);
+    /* The IPv4 raw socket hands over the whole datagram: TTL and destination come from its header. */
+    if (n >= 20) {
+      ttl = s->buf[8];
+      inet_ntop(AF_INET, s->buf + 16, dst, sizeof dst);
+    }
+  } else {
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&from;
+    inet_ntop(AF_INET6, &sin6->sin6_addr, src, sizeof src);
+  }
+
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  if (napi_create_buffer_copy(env, (size_t)n, s->buf, NULL, &argv[0]) == napi_ok &&
+      napi_create_string_utf8(env, src, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
+      napi_create_string_utf8(env, dst, NAPI_AUTO_LENGTH, &argv[2]) == napi_ok &&
+      napi_create_int32(env, ttl, &argv[3]) == napi_ok &&
+      napi_create_uint32(env, ifindex, &argv[4]) == napi_ok &&
+      napi_get_boolean(env, (msg.msg_flags & MSG_TRUNC) != 0, &argv[5]) == napi_ok)
+    call_js(s, s->on_packet, 6, argv);
+  napi_close_handle_scope(env, scope);
+  return 1;
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  vrrp_sock *s = (vrrp_sock *)handle->data;
+  napi_handle_scope scope;
+  int i;
+  (void)events;
+  if (!s || s->closed) return;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  if (status < 0) {
+    report_error(s, -status, "uv_poll");
+  } else {
+    for (i = 0; i < MAX_PACKETS_PER_WAKEUP && !s->closed; i++)
+      if (!deliver_one(s)) break;
+  }
+  napi_close_handle_scope(s->env, scope);
+  if (s->closed) release_js(s); /* close() was called from a callback */
+}
+
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self, name;
+  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+  uv_loop_t *loop = NULL;
+  vrrp_sock *s = unwrap_this(env, info, &argc, argv, &self);
+  int r;
+  if (!s) return NULL;
+  if (s->closed) {
+    napi_throw_error(env, "ERR_SOCKET_CLOSED", "start(): the VRRP socket is closed");
+    return NULL;
+  }
+  if (s->poll) {
+    napi_throw_error(env, "ERR_SOCKET_STARTED", "start(): the VRRP socket is already started");
+    return NULL;
+  }
+  if (argc >= 1) napi_typeof(env, argv[0], &t0);
+  if (argc >= 2) napi_typeof(env, argv[1], &t1);
+  if (t0 != napi_function || (t1 != napi_function && t1 != napi_undefined)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "start(onPacket, onError?): handlers must be functions");
+    return NULL;
+  }
+  NAPI_CALL(env, napi_get_uv_event_loop(env, (struct uv_loop_s **)&loop));
+  s->poll = malloc(sizeof *s->poll);
+  if (!s->poll) {
+    throw_errno(env, ENOMEM, "malloc", NULL);
+    return NULL;
+  }
+  if ((r = uv_poll_init(loop, s->poll, s->fd)) < 0) {
+    free(s->poll);
+    s->poll = NULL;
+    throw_errno(env, -r, "uv_poll_init", s->ifname);
+    return NULL;
+  }
+  s->poll->data = s;
+  if ((r = uv_poll_start(s->poll, UV_READABLE, on_readable)) < 0) {
+    uv_close((uv_handle_t *)s->poll, free_poll);
+    s->poll = NULL;
+    throw_errno(env, -r, "uv_poll_start", s->ifname);
+    return NULL;
+  }
+  if (!s->refed) uv_unref((uv_handle_t *)s->poll);
+  NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &s->on_packet));
+  if (t1 == napi_function) NAPI_CALL(env, napi_create_reference(env, argv[1], 1, &s->on_error));
+  NAPI_CALL(env, napi_create_reference(env, self, 1, &s->self));
+  NAPI_CALL(env, napi_create_string_utf8(env, "haup_raw:vrrp-socket", NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL(env, napi_async_init(env, self, name, &s->async_ctx));
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Sending */
+
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2, len = 0;
+  napi_value argv[2], result;
+  void *data = NULL;
+  char dst_text[INET6_ADDRSTRLEN + 1], detail[96];
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  } control;
+  struct msghdr msg;
+  struct iovec iov;
+  struct cmsghdr *c;
+  struct sockaddr_in dst4;
+  struct sockaddr_in6 dst6;
+  ssize_t n;
+  vrrp_sock *s = unwrap_this(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "send(buf, dstAddr): two arguments are required");
+    return NULL;
+  }
+  if (get_bytes(env, argv[0], &data, &len, "send(buf, dstAddr): buf") < 0) return NULL;
+  if (value_to_string(env, argv[1], dst_text, sizeof dst_text, "send(buf, dstAddr): dstAddr") < 0) return NULL;
+  if (s->closed) {
+    napi_throw_error(env, "ERR_SOCKET_CLOSED", "send(): the VRRP socket is closed");
+    return NULL;
+  }
+
+  memset(&msg, 0, sizeof msg);
+  memset(&control, 0, sizeof control);
+  iov.iov_base = data;
+  iov.iov_len = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  c = (struct cmsghdr *)control.buf;
+  if (s->family == 4) {
+    struct in_pktinfo pi;
+    memset(&dst4, 0, sizeof dst4);
+    dst4.sin_family = AF_INET;
+    if (inet_pton(AF_INET, dst_text, &dst4.sin_addr) != 1) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "send(buf, dstAddr): dstAddr is not an IPv4 address");
+      return NULL;
+    }
+    msg.msg_name = &dst4;
+    msg.msg_namelen = sizeof dst4;
+    /* The source address is set per packet (not with bind(), which would also filter what the
+     * socket receives to that address and so lose the multicast adverts). */
+    memset(&pi, 0, sizeof pi);
+    pi.ipi_ifindex = (int)s->ifindex;
+    if (s->has_src) pi.ipi_spec_dst = s->src4;
+    msg.msg_controllen = CMSG_SPACE(sizeof pi);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  } else {
+    struct in6_pktinfo pi6;
+    memset(&dst6, 0, sizeof dst6);
+    dst6.sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, dst_text, &dst6.sin6_addr) != 1) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "send(buf, dstAddr): dstAddr is not an IPv6 address");
+      return NULL;
+    }
+    if (IN6_IS_ADDR_LINKLOCAL(&dst6.sin6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&dst6.sin6_addr))
+      dst6.sin6_scope_id = s->ifindex;
+    msg.msg_name = &dst6;
+    msg.msg_namelen = sizeof dst6;
+    memset(&pi6, 0, sizeof pi6);
+    pi6.ipi6_ifindex = s->ifindex;
+    if (s->has_src) pi6.ipi6_addr = s->src6;
+    msg.msg_controllen = CMSG_SPACE(sizeof pi6);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi6);
+    memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+  }
+  do {
+    n = sendmsg(s->fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    snprintf(detail, sizeof detail, "on %s to %s", s->ifname, dst_text);
+    throw_errno(env, errno, "sendmsg", detail);
+    return NULL;
+  }
+  NAPI_CALL(env, napi_create_int64(env, (int64_t)n, &result));
+  return result;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* close / ref / unref */
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  vrrp_sock *s = unwrap_this(env, info, &argc, NULL, NULL);
+  if (!s || s->closed) return NULL;
+  s->closed = 1;
+  close_fd(s);
+  if (!s->in_callback) release_js(s);
+  return NULL;
+}
+
+static napi_value set_ref(napi_env env, napi_callback_info info, int refed) {
+  size_t argc = 0;
+  napi_value self;
+  vrrp_sock *s = unwrap_this(env, info, &argc, NULL, &self);
+  if (!s) return NULL;
+  s->refed = refed;
+  if (s->poll) {
+    if (refed) uv_ref((uv_handle_t *)s->poll);
+    else uv_unref((uv_handle_t *)s->poll);
+  }
+  return self;
+}
+
+static napi_value js_ref(napi_env env, napi_callback_info info) { return set_ref(env, info, 1); }
+static napi_value js_unref(napi_env env, napi_callback_info info) { return set_ref(env, info, 0); }
+
+/* ---------------------------------------------------------------------------------------------- */
+/* sendFrame(ifname, frame): one whole Ethernet frame out of an interface (AF_PACKET). */
+
+static napi_value js_send_frame(napi_env env, napi_callback_info info) {
+  size_t argc = 2, len = 0;
+  napi_value argv[2], result;
+  char ifname[IF_NAMESIZE];
+  void *data = NULL;
+  const unsigned char *frame;
+  struct sockaddr_ll sll;
+  unsigned int ifindex;
+  ssize_t n;
+  int fd, err;
+
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "sendFrame(ifname, frame): two arguments are required");
+    return NULL;
+  }
+  if (value_to_string(env, argv[0], ifname, sizeof ifname, "sendFrame(ifname, frame): ifname") < 0) return NULL;
+  if (get_bytes(env, argv[1], &data, &len, "sendFrame(ifname, frame): frame") < 0) return NULL;
+  if (len < ETH_HLEN) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "sendFrame(ifname, frame): frame is shorter than an Ethernet header");
+    return NULL;
+  }
+  frame = (const unsigned char *)data;
+  ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) {
+    throw_errno(env, errno, "if_nametoindex", ifname);
+    return NULL;
+  }
+  /* Protocol 0: a send-only socket, it never queues received frames. */
+  fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket", "(AF_PACKET)");
+    return NULL;
+  }
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_ifindex = (int)ifindex;
+  sll.sll_halen = ETH_ALEN;
+  memcpy(sll.sll_addr, frame, ETH_ALEN);                  /* destination MAC */
+  memcpy(&sll.sll_protocol, frame + 2 * ETH_ALEN, 2);     /* EtherType, network order */
+  do {
+    n = sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof sll);
+  } while (n < 0 && errno == EINTR);
+  err = errno;
+  close(fd);
+  if (n < 0) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "(AF_PACKET) on %s", ifname);
+    throw_errno(env, err, "sendto", detail);
+    return NULL;
+  }
+  NAPI_CALL(env, napi_create_int64(env, (int64_t)n, &result));
+  return result;
+}
+
+static napi_value js_if_index(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  char ifname[IF_NAMESIZE];
+  unsigned int ifindex;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "ifIndex(ifname): ifname is required");
+    return NULL;
+  }
+  if (value_to_string(env, argv[0], ifname, sizeof ifname, "ifIndex(ifname): ifname") < 0) return NULL;
+  ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) {
+    throw_errno(env, errno, "if_nametoindex", ifname);
+    return NULL;
+  }
+  NAPI_CALL(env, napi_create_uint32(env, ifindex, &result));
+  return result;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"openVrrp", NULL, js_open_vrrp, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendFrame", NULL, js_send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ifIndex", NULL, js_if_index, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
+
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
