@@ -44,7 +44,8 @@ export const Auth = z.strictObject({
 });
 
 export const Check = z.strictObject({
-  template: token(TEMPLATE_RE, 'check template name', 'use nginx, haproxy, tcp, http or the name of your own check_<name>.sh.hbs'),
+  /** Required once the layers are merged (a pair or node may override other keys only). */
+  template: token(TEMPLATE_RE, 'check template name', 'use nginx, haproxy, tcp, http or the name of your own check_<name>.sh.hbs').optional(),
   interval: int(1, 3600, 'seconds between runs, a whole number 1..3600').optional(),
   timeout: int(1, 3600, 'seconds before a run counts as failed, a whole number 1..3600').optional(),
   weight: int(-253, 253, 'use -253..253; 0 puts the instance in FAULT when the check fails').optional(),
