@@ -2,12 +2,23 @@
 import { join } from 'node:path';
 import { LAB_STATE_ROOT, hostName } from './names.js';
 
-/** A host's private directories, bind-mounted over these paths inside the host (issue 2). */
+/**
+ * A host's private directories, bind-mounted over these paths inside the host (issue 2). /root too:
+ * a host starts with Debian's stock root dotfiles, not the workstation's (whose .bashrc may be slow,
+ * and bash sources it for every ssh command).
+ */
 export const PRIVATE_MOUNTS: readonly { readonly target: string; readonly source: string }[] = [
   { target: '/etc/haup', source: 'etc-haup' },
   { target: '/etc/keepalived', source: 'etc-keepalived' },
   { target: '/opt/haup', source: 'opt-haup' },
   { target: '/var/log', source: 'var-log' },
+  { target: '/root', source: 'root-home' },
+];
+
+/** Debian's stock root dotfiles (package base-files), copied into each host's private /root. */
+export const ROOT_DOTFILES: readonly { readonly from: string; readonly to: string }[] = [
+  { from: '/usr/share/base-files/dot.bashrc', to: '.bashrc' },
+  { from: '/usr/share/base-files/dot.profile', to: '.profile' },
 ];
 
 export interface HostPaths {

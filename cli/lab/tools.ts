@@ -56,7 +56,7 @@ export function notRootError(what: string, uid: number): HaupError {
   });
 }
 
-function isExecutableFile(file: string): boolean {
+export function isExecutableFile(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return statSync(file).isFile();

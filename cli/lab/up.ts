@@ -1,6 +1,7 @@
 // `haup lab up`: namespaces joined by a bridge, each a host with its own sshd, nginx and private dirs.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HaupError } from '../errors.js';
 import { inventoryFragment, knownHostsText } from './access.js';
 import { chooseSubnet, formatNet, labAddresses, overlaps, parseCidr, type Ipv4Net } from './addressing.js';
@@ -20,7 +21,7 @@ import {
   vethName,
 } from './names.js';
 import { setupBatch } from './net-plan.js';
-import { PRIVATE_MOUNTS, labPaths, type LabPaths } from './paths.js';
+import { PRIVATE_MOUNTS, ROOT_DOTFILES, labPaths, type LabPaths } from './paths.js';
 import { pollUntil, runChecked, tailLines } from './proc.js';
 import { httpBody, sshAnswers } from './readiness.js';
 import { readLabState, writeLabState, type LabState } from './state.js';
@@ -207,6 +208,8 @@ async function writeHostFiles(tools: LabTools, paths: LabPaths, state: LabState)
     for (const m of PRIVATE_MOUNTS) mkdirSync(hp.mountSource(m.source), { recursive: true, mode: 0o755 });
     mkdirSync(`${hp.mountSource('var-log')}/nginx`, { recursive: true, mode: 0o755 });
     mkdirSync(hp.www, { recursive: true, mode: 0o755 });
+    chmodSync(hp.mountSource('root-home'), 0o700);
+    for (const f of ROOT_DOTFILES) if (existsSync(f.from)) copyFileSync(f.from, join(hp.mountSource('root-home'), f.to));
     await runChecked(tools.sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${host.name}`, '-f', hp.hostKey], {
       what: `creating the host key of ${host.name}`,
     });

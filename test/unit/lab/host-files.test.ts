@@ -19,7 +19,7 @@ const spec: HostSpec = { lab: 'lab', name: 'h2', address: '10.254.0.12', prefix:
 const paths = labPaths('lab').host(2);
 
 describe('lab host files', () => {
-  test('the init script makes /run, the haup dirs and /var/log private before starting anything', () => {
+  test('the init script makes /run, the haup dirs, /var/log and /root private before starting anything', () => {
     const lines = hostInitScript(spec, paths, tools).split('\n');
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
     assert.equal(lines[0], '#!/bin/sh');
@@ -27,7 +27,7 @@ describe('lab host files', () => {
     const tmpfs = at(/mount -t tmpfs .* tmpfs \/run$/);
     const nginx = at(/^\/usr\/sbin\/nginx /);
     assert.ok(tmpfs > 0 && tmpfs < nginx);
-    for (const target of ['/etc/haup', '/etc/keepalived', '/opt/haup', '/var/log']) {
+    for (const target of ['/etc/haup', '/etc/keepalived', '/opt/haup', '/var/log', '/root']) {
       const i = at(new RegExp(`--bind \\S+ ${target}$`));
       assert.ok(i > tmpfs && i < nginx, `${target} is bind-mounted before nginx starts`);
     }

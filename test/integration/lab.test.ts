@@ -1,0 +1,295 @@
+// Real lab tests (root): hosts in network namespaces with their own sshd and nginx, and a clean down.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HaupError } from '../../cli/errors.js';
+import { labDown } from '../../cli/lab/down.js';
+import { labStatus } from '../../cli/lab/status.js';
+import { labUp } from '../../cli/lab/up.js';
+import { processState } from '../../cli/lab/proc.js';
+import { LAB_TOOLS, findTools, isExecutableFile, toolSearchPath } from '../../cli/lab/tools.js';
+import { hostExec, labSkipReason, startLab, type TestLab } from '../support/lab.js';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const skip = labSkipReason();
+const sshClientMissing = !['/usr/bin/ssh', '/bin/ssh'].some((f) => existsSync(f));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: REPO, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** The haup CLI from source, as a user runs it (one process, the real yargs setup and top-level catch). */
+function haup(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; asNobody?: boolean } = {}): Promise<Run> {
+  const node = [process.execPath, '--import', 'tsx', join(REPO, 'cli/main.ts'), ...args];
+  if (!opts.asNobody) return run(node[0] as string, node.slice(1), opts);
+  return run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...node], opts);
+}
+
+function ssh(lab: TestLab, address: string, command: string): Promise<Run> {
+  return run('ssh', [
+    '-F', '/dev/null',
+    '-i', lab.keyPath,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${lab.knownHostsPath}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=10',
+    `root@${address}`,
+    command,
+  ]);
+}
+
+async function httpGet(address: string): Promise<string> {
+  const res = await fetch(`http://${address}/`);
+  assert.equal(res.status, 200);
+  return res.text();
+}
+
+/** Everything of a lab that can be left behind, as names (empty when the lab is gone). */
+async function labTraces(name: string): Promise<string[]> {
+  const ns = await run('ip', ['-j', 'netns', 'list']);
+  const links = await run('ip', ['-j', 'link', 'show']);
+  const names = [
+    ...(ns.stdout.trim() ? (JSON.parse(ns.stdout) as { name: string }[]).map((n) => n.name) : []),
+    ...(JSON.parse(links.stdout) as { ifname: string }[]).map((l) => l.ifname),
+  ];
+  const mine = names.filter((n) => n.startsWith(`haup-${name}-`) || n === `hb-${name}` || n.startsWith(`hv-${name}-`));
+  if (existsSync(`/var/lib/haup/lab/${name}`)) mine.push(`/var/lib/haup/lab/${name}`);
+  return mine;
+}
+
+function gone(pid: number): boolean {
+  const state = processState(pid);
+  return state === undefined || state === 'Z';
+}
+
+describe('haup lab with three hosts', { skip }, () => {
+  let lab: TestLab;
+  before(async () => {
+    lab = await startLab({ name: 't1i', hosts: 3 });
+  });
+  after(async () => {
+    await lab?.down();
+  });
+
+  test('ssh with the lab key and strict known_hosts reaches each host, which names itself', { skip: sshClientMissing && 'needs the ssh client: apt-get install -y openssh-client' }, async () => {
+    for (const host of lab.hosts) {
+      const res = await ssh(lab, host.address, 'hostname; ip -4 -o addr show dev eth0');
+      assert.equal(res.code, 0, res.stderr);
+      const [hostname, addr] = res.stdout.split('\n');
+      assert.equal(hostname, host.name);
+      assert.match(addr ?? '', new RegExp(`inet ${host.address.replace(/\./g, '\\.')}/24`));
+    }
+  });
+
+  test('ssh refuses a host whose key is not in the lab known_hosts', async () => {
+    const res = await run('ssh', [
+      '-F', '/dev/null', '-i', lab.keyPath, '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=/dev/null',
+      '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', `root@${lab.hosts[0]!.address}`, 'true',
+    ]);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /Host key verification failed/);
+  });
+
+  test('a file written under /etc/haup on host 1 is not visible on host 2 nor on the workstation', async () => {
+    const marker = `/etc/haup/t1i-${process.pid}`;
+    const write = await ssh(lab, lab.hosts[0]!.address, `echo h1 > ${marker} && cat ${marker}`);
+    assert.equal(write.stdout, 'h1\n', write.stderr);
+    const onH2 = await ssh(lab, lab.hosts[1]!.address, `test -e ${marker}; echo $?`);
+    assert.equal(onH2.stdout, '1\n');
+    assert.equal(existsSync(marker), false);
+  });
+
+  test('/run, /var/log, /opt/haup, /etc/keepalived and /root are private to each host', async () => {
+    for (const dir of ['/run', '/var/log', '/opt/haup', '/etc/keepalived', '/root']) {
+      const file = `${dir}/t1i-private`;
+      const w = await hostExec(lab, 'h1', ['sh', '-c', `echo x > ${file}`]);
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal((await hostExec(lab, 'h2', ['test', '-e', file])).code, 1, `${file} leaked to h2`);
+      assert.equal(existsSync(file), false, `${file} leaked to the workstation`);
+      assert.equal((await hostExec(lab, 'h1', ['rm', file])).code, 0);
+    }
+    const pids = await hostExec(lab, 'h2', ['ls', '/run']);
+    assert.match(pids.stdout, /^nginx\.pid$/m);
+    assert.match(pids.stdout, /^sshd\.pid$/m);
+  });
+
+  test("each host's nginx answers with its own name", async () => {
+    for (const host of lab.hosts) assert.equal(await httpGet(host.address), `haup lab host ${host.name}\n`);
+  });
+
+  test('hosts reach each other over eth0', async () => {
+    const [h1, h2, h3] = lab.hosts;
+    const ping = await hostExec(lab, h1!, ['ping', '-c', '1', '-W', '2', h3!.address]);
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    const page = await hostExec(lab, h3!, ['curl', '-sS', '--max-time', '5', `http://${h2!.address}/`]);
+    assert.equal(page.stdout, 'haup lab host h2\n', page.stderr);
+    const route = await hostExec(lab, h3!, ['ip', '-4', 'route', 'get', h2!.address]);
+    assert.match(route.stdout, /dev eth0/);
+  });
+
+  test('status shows every host running with its address', () => {
+    const status = labStatus({ name: 't1i' });
+    assert.equal(status.healthy, true);
+    assert.deepEqual(
+      status.hosts.map((h) => [h.name, h.address, h.sshdRunning, h.nginxRunning]),
+      lab.hosts.map((h) => [h.name, h.address, true, true]),
+    );
+  });
+
+  test('up again with the same host count changes nothing; another count is HAUP_LAB_EXISTS', async () => {
+    const again = await labUp({ name: 't1i', hosts: 3 });
+    assert.equal(again.alreadyUp, true);
+    assert.deepEqual(again.status.hosts.map((h) => h.sshdPid), lab.hosts.map((h) => h.sshdPid));
+    await assert.rejects(labUp({ name: 't1i', hosts: 4 }), (err: unknown) => {
+      assert.ok(err instanceof HaupError);
+      assert.equal(err.code, 'HAUP_LAB_EXISTS');
+      assert.match(err.message, /already up with 3 hosts, not 4/);
+      return true;
+    });
+  });
+});
+
+describe('haup lab down', { skip }, () => {
+  test('leaves no namespace, bridge, veth, sshd, nginx or file of the lab', async () => {
+    await startLab({ name: 't1d', hosts: 2 });
+    const status = labStatus({ name: 't1d' });
+    const pids = status.hosts.flatMap((h) => [h.sshdPid!, h.nginxPid!]);
+    assert.ok((await labTraces('t1d')).length >= 5);
+    const res = await labDown({ name: 't1d' });
+    assert.deepEqual(res, { existed: true, processes: 6, namespaces: 2, links: 3 });
+    assert.deepEqual(await labTraces('t1d'), []);
+    for (const pid of pids) assert.ok(gone(pid), `pid ${pid} is still running`);
+  });
+
+  test('does not touch another lab that is up', async () => {
+    const other = await startLab({ name: 't1o', hosts: 1 });
+    try {
+      const mine = await startLab({ name: 't1', hosts: 1 });
+      assert.notEqual(mine.subnet, other.subnet);
+      await mine.down();
+      assert.equal(labStatus({ name: 't1o' }).healthy, true);
+      assert.equal(await httpGet(other.hosts[0]!.address), 'haup lab host h1\n');
+    } finally {
+      await other.down();
+    }
+  });
+
+  test('clears a lab whose state file is lost and whose host died', async () => {
+    const lab = await startLab({ name: 't1h', hosts: 2 });
+    process.kill(lab.hosts[1]!.sshdPid, 'SIGKILL');
+    unlinkSync(join(lab.stateDir, 'state.json'));
+    await assert.rejects(labUp({ name: 't1h', hosts: 2 }), /leftovers but no state/);
+    await labDown({ name: 't1h' });
+    assert.deepEqual(await labTraces('t1h'), []);
+  });
+
+  test('is a no-op for a lab that is not up', async () => {
+    assert.deepEqual(await labDown({ name: 't1z' }), { existed: false, processes: 0, namespaces: 0, links: 0 });
+  });
+});
+
+describe('haup lab up failures', { skip }, () => {
+  test('a host that cannot boot fails up with its console output and removes everything', async () => {
+    // nginx replaced by /bin/false: every host's init stops right before starting nginx.
+    const bin = mkdtempSync(join(tmpdir(), 't1f-'));
+    try {
+      const { tools } = findTools(toolSearchPath(process.env), isExecutableFile);
+      for (const [name, path] of Object.entries(tools)) {
+        symlinkSync(name === 'nginx' ? '/bin/false' : path, join(bin, LAB_TOOLS[name as keyof typeof LAB_TOOLS].binary));
+      }
+      await assert.rejects(labUp({ name: 't1f', hosts: 2, env: { ...process.env, HAUP_LAB_PATH: bin } }), (err: unknown) => {
+        assert.ok(err instanceof HaupError);
+        assert.equal(err.code, 'HAUP_LAB_FAILED');
+        assert.match(err.message, /2 host\(s\) did not come up/);
+        assert.ok(err.details.some((d) => /^h1 \(10\.254\.\d+\.11\): its init stopped \(exit code 1\)$/.test(d)), err.details.join('\n'));
+        return true;
+      });
+      assert.deepEqual(await labTraces('t1f'), []);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  test('as a non-root user, up fails with HAUP_NOT_ROOT and creates nothing', async () => {
+    const res = await haup(['lab', 'up', '--name', 't1n'], { asNobody: true, env: { ...process.env, HOME: '/tmp' } });
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /error HAUP_NOT_ROOT: haup lab up needs root \(running as uid 65534\)/);
+    assert.match(res.stderr, /hint: .*sudo/);
+    assert.deepEqual(await labTraces('t1n'), []);
+  });
+
+  test('without sshd, up fails with HAUP_MISSING_PACKAGES naming openssh-server and creates nothing', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 't1m-'));
+    try {
+      const { tools } = findTools(toolSearchPath(process.env), isExecutableFile);
+      for (const [name, path] of Object.entries(tools)) {
+        if (name !== 'sshd') symlinkSync(path, join(bin, LAB_TOOLS[name as keyof typeof LAB_TOOLS].binary));
+      }
+      const res = await haup(['lab', 'up', '--name', 't1m'], { env: { ...process.env, HAUP_LAB_PATH: bin } });
+      assert.equal(res.code, 1, res.stderr);
+      assert.match(res.stderr, /error HAUP_MISSING_PACKAGES: haup lab needs sshd/);
+      assert.match(res.stderr, /sshd: Debian package openssh-server/);
+      assert.match(res.stderr, /hint: install them: apt-get install -y openssh-server/);
+      assert.deepEqual(await labTraces('t1m'), []);
+      assert.deepEqual(readdirSync(bin).sort(), Object.values(LAB_TOOLS).map((t) => t.binary).filter((b) => b !== 'sshd').sort());
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  test('a bad name or host count is a usage error (exit 2)', async () => {
+    const res = await haup(['lab', 'up', '--name', 'Bad-Name', '--hosts', '0']);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /error HAUP_USAGE: lab name "Bad-Name" must be 1 to 8 characters of a-z and 0-9; --hosts 0 must be a whole number from 1 to 200/);
+  });
+});
+
+describe('haup lab command line', { skip }, () => {
+  test('up prints the inventory fragment, status --json lists the hosts, down removes them', async () => {
+    await labDown({ name: 't1c' });
+    const up = await haup(['lab', 'up', '--name', 't1c', '--hosts', '2']);
+    try {
+      assert.equal(up.code, 0, up.stderr);
+      assert.match(up.stdout, /^defaults:\n {2}ssh:\n {4}user: root$/m);
+      assert.match(up.stdout, /^ {2}h2: \{ address: 10\.254\.\d+\.12 \}$/m);
+      assert.match(up.stderr, /lab t1c is up: 2 host\(s\)/);
+      const status = await haup(['lab', 'status', '--name', 't1c', '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      const json = JSON.parse(status.stdout) as { healthy: boolean; hosts: { name: string }[] };
+      assert.equal(json.healthy, true);
+      assert.deepEqual(json.hosts.map((h) => h.name), ['h1', 'h2']);
+      const table = await haup(['lab', 'status', '--name', 't1c']);
+      assert.match(table.stdout, /^h1 +10\.254\.\d+\.11 +haup-t1c-h1 +\d+ running +\d+ running$/m);
+    } finally {
+      const down = await haup(['lab', 'down', '--name', 't1c']);
+      assert.equal(down.code, 0, down.stderr);
+    }
+    assert.deepEqual(await labTraces('t1c'), []);
+    const missing = await haup(['lab', 'status', '--name', 't1c']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error HAUP_LAB_NOT_FOUND: lab t1c is not up/);
+  });
+});
+
+if (skip) {
+  test('lab integration tests', { skip: `skipped: ${skip}` }, () => undefined);
+}
