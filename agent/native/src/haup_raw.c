@@ -336,6 +336,8 @@ static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
     /* Receive only the groups this socket joined, not those joined by other sockets. */
     if (set_int_opt(env, s, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL") < 0) goto fail;
     if (set_int_opt(env, s, IPPROTO_IP, IP_TOS, TOS_NETWORK_CONTROL, "IP_TOS") < 0) goto fail;
+    /* No DF bit: keepalived builds its own header with frag_off 0; match it on the wire. */
+    if (set_int_opt(env, s, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER") < 0) goto fail;
     if (set_int_opt(env, s, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO") < 0) goto fail;
     memset(&mreq, 0, sizeof mreq);
     mreq.imr_ifindex = (int)s->ifindex;

@@ -90,6 +90,7 @@ describe('VRRP raw sockets between two namespaces', { skip }, () => {
     assert.equal(ip[8], 255, 'TTL');
     assert.equal(ip[9], 112, 'protocol');
     assert.equal(ip[1], 0xc0, 'TOS is network control, as keepalived sends it');
+    assert.equal(ip.readUInt16BE(6), 0, 'no DF bit and no fragment offset, as keepalived sends it');
     assert.deepEqual([p.ttl, p.src, p.dst, p.ifindex], [255, lab.a.ipv4, '224.0.0.18', ifindexB]);
     assert.deepEqual(ip.subarray(ihl), msg);
     await Promise.all([b.request('close', { handle: rx }), a.request('close', { handle: tx })]);
