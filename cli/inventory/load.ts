@@ -81,7 +81,7 @@ export interface ParsedYaml {
 /** Parses YAML keeping positions; `locate` maps a dot-path to the line of its key (or nearest parent). */
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: true, prettyErrors: true });
   const syntaxErrors = doc.errors.map((e) => ({
     line: e.linePos?.[0].line ?? 0,
     message: e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message,

@@ -151,17 +151,3 @@ export type RawInventory = z.infer<typeof Inventory>;
 export type RawCheck = z.infer<typeof Check>;
 export type RawSsh = z.infer<typeof Ssh>;
 export type RawAuth = z.infer<typeof Auth>;
-
-/** Every key the schema knows, to suggest the closest one for a typo. */
-export const KNOWN_KEYS: readonly string[] = [
-  ...new Set([
-    ...Object.keys(Inventory.shape),
-    ...Object.keys(Pair.shape),
-    ...Object.keys(Node.shape),
-    ...Object.keys(Check.shape),
-    ...Object.keys(Ssh.shape),
-    ...Object.keys(Auth.shape),
-    ...Object.keys(Probe.shape),
-    'address', 'dev', 'label',
-  ]),
-];

@@ -8,7 +8,7 @@ import type { InventoryModel } from './model.js';
 import { error, show, type Path, type Problem } from './problems.js';
 import { expandPath, resolvePair, type ResolvedPair, type SecretReader } from './resolve.js';
 import { pairProblems } from './rules.js';
-import { Inventory, KNOWN_KEYS, Pair, type RawPair, type RawSettings } from './schema.js';
+import { Auth, Check, Inventory, Node, Pair, Probe, Settings, Ssh, type RawPair, type RawSettings } from './schema.js';
 
 export interface ValidateOptions {
   /** The inventory's path as shown to the user. */
@@ -117,7 +117,7 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], data: unknown, 
     const path: Path = [...prefix, ...rel.filter((s): s is string | number => typeof s !== 'symbol')];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const near = closest(key);
+        const near = closest(key, keysAt(path));
         out.push(error([...path, key], `unknown key "${key}"`, near ? `did you mean "${near}"?` : 'remove it; see the inventory reference in README.md'));
       }
       continue;
@@ -126,7 +126,7 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], data: unknown, 
     const value = valueAt(data, rel);
     const last = path[path.length - 1];
     const shown = typeof last === 'string' && SECRET_KEYS.has(last) ? 'the value' : show(value);
-    out.push(error(path, value === undefined ? 'is missing' : `${shown} ${what}`, hint));
+    out.push(error(path, value === undefined ? 'is missing' : what === 'is empty' ? what : `${shown} ${what}`, hint));
   }
   return out;
 }
@@ -137,10 +137,27 @@ function splitMessage(message: string): [string, string] {
   return [message.slice(0, i), message.slice(i + 3)];
 }
 
-function closest(key: string): string | null {
+/** The keys valid in the map at `path`, from the parent key's name. */
+function keysAt(path: Path): readonly string[] {
+  const parent = path[path.length - 1];
+  const grand = path[path.length - 2];
+  if (path.length === 0) return Object.keys(Inventory.shape);
+  if (typeof parent === 'number') return grand === 'vips' ? ['address', 'dev', 'label'] : Object.keys(Pair.shape);
+  switch (parent) {
+    case 'defaults': return Object.keys(Settings.shape);
+    case 'master': case 'backup': return Object.keys(Node.shape);
+    case 'check': return Object.keys(Check.shape);
+    case 'ssh': return Object.keys(Ssh.shape);
+    case 'auth': return Object.keys(Auth.shape);
+    case 'probe': return Object.keys(Probe.shape);
+    default: return [];
+  }
+}
+
+function closest(key: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = 3;
-  for (const k of KNOWN_KEYS) {
+  for (const k of candidates) {
     const d = distance(key.toLowerCase(), k);
     if (d < bestD) {
       best = k;
