@@ -53,7 +53,7 @@ export interface Sshd {
 
 export interface SshdOptions {
   hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa';
-  /** Extra sshd_config lines. */
+  /** Extra sshd_config lines; they take precedence over the defaults. */
   config?: readonly string[];
   /** Reuse a client key (e.g. to authorize the same key on a jump host and a target). */
   clientKey?: KeyPair;
@@ -129,6 +129,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     await writeFile(
       configPath,
       [
+        // sshd takes the first value of a keyword, so extra lines go first and override the defaults below.
+        ...(opts.config ?? []),
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
         `HostKey ${hostKey.privatePath}`,
@@ -144,7 +146,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         'MaxStartups 100',
         'LogLevel ERROR',
         'Subsystem sftp internal-sftp',
-        ...(opts.config ?? []),
+        // Debian's bash sources ~/.bashrc for ssh commands when SHLVL < 2; this workstation's root .bashrc runs
+        // `pyenv init` (~1.5 s per command). A test server should cost what a stock server costs.
+        'SetEnv SHLVL=1',
         '',
       ].join('\n'),
     );
