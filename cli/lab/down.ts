@@ -5,9 +5,9 @@ import { labLeftovers } from './discover.js';
 import { DEFAULT_LAB_NAME, labNameProblem } from './names.js';
 import { teardownBatch } from './net-plan.js';
 import { labPaths } from './paths.js';
-import { isRunning, runChecked, runCommand, terminate } from './proc.js';
+import { isRunning, pidsInNetns, runCommand, terminate } from './proc.js';
 import { readLabState } from './state.js';
-import { preflightLab, type LabTools } from './tools.js';
+import { preflightLab } from './tools.js';
 
 export interface LabDownOptions {
   readonly name?: string;
@@ -38,7 +38,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabDownResult>
   const state = readLabState(paths.state);
   const before = await labLeftovers(tools, name);
   const pids = new Set<number>();
-  for (const ns of before.namespaces) for (const pid of await namespacePids(tools, ns)) pids.add(pid);
+  for (const pid of pidsInNetns(before.namespaces.map((ns) => `/run/netns/${ns}`))) pids.add(pid);
   if (state !== undefined && typeof state !== 'string') {
     // A host whose namespace name is already gone but whose processes live on (an interrupted down).
     for (const host of state.hosts) {
@@ -73,14 +73,6 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabDownResult>
     progress(`lab ${name}: nothing to remove (not up)`);
   }
   return { existed, processes: pids.size, namespaces: before.namespaces.length, links: before.links.length };
-}
-
-async function namespacePids(tools: LabTools, ns: string): Promise<number[]> {
-  const out = await runChecked(tools.ip, ['netns', 'pids', ns], { what: `listing the processes of ${ns}` });
-  return out
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((p) => Number.isInteger(p) && p > 1 && p !== process.pid);
 }
 
 function commandLine(pid: number): string {

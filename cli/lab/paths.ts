@@ -40,6 +40,8 @@ export interface LabPaths {
   readonly authorizedKeys: string;
   readonly knownHosts: string;
   readonly inventory: string;
+  /** The script that starts every host in the background (kept for inspection). */
+  readonly launcher: string;
   readonly host: (index: number) => HostPaths;
 }
 
@@ -52,6 +54,7 @@ export function labPaths(lab: string, root: string = LAB_STATE_ROOT): LabPaths {
     authorizedKeys: join(stateDir, 'authorized_keys'),
     knownHosts: join(stateDir, 'known_hosts'),
     inventory: join(stateDir, 'inventory.yml'),
+    launcher: join(stateDir, 'launch-hosts.sh'),
     host: (index) => {
       const dir = join(stateDir, 'hosts', hostName(index));
       return {

@@ -1,6 +1,6 @@
 // Running programs and ending processes for the lab (effects; zombie-aware, by recorded pid only).
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { HaupError } from '../errors.js';
 
 export interface RunResult {
@@ -9,10 +9,17 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs a program to completion; never throws for a non-zero exit (only if it cannot start). */
-export function runCommand(file: string, args: readonly string[], opts: { input?: string } = {}): Promise<RunResult> {
+/**
+ * Runs a program to completion; never throws for a non-zero exit (only if it cannot start).
+ * detached: in a new session, so what it leaves running is cut off from our terminal's Ctrl-C.
+ */
+export function runCommand(
+  file: string,
+  args: readonly string[],
+  opts: { input?: string; detached?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: opts.detached ?? false, env: opts.env ?? process.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -73,6 +80,34 @@ export function inNetns(pid: number, nsPath: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Pids of every process inside the network namespaces bound at nsPaths, like `ip netns pids` but one
+ * pass over /proc for all of them (a spawn per namespace is slow with 40 hosts).
+ */
+export function pidsInNetns(nsPaths: readonly string[]): number[] {
+  const wanted = new Set<string>();
+  for (const p of nsPaths) {
+    try {
+      const st = statSync(p);
+      wanted.add(`${st.dev}:${st.ino}`);
+    } catch {
+      // namespace already gone
+    }
+  }
+  if (wanted.size === 0) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const st = statSync(`/proc/${entry}/ns/net`);
+      if (wanted.has(`${st.dev}:${st.ino}`)) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile, or a kernel thread
+    }
+  }
+  return pids.filter((p) => p !== process.pid);
 }
 
 /** Polls until check() holds or the deadline passes; returns whether it held. */

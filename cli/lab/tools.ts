@@ -3,14 +3,13 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaupError } from '../errors.js';
 
-export type ToolName = 'ip' | 'sshd' | 'sshKeygen' | 'nginx' | 'unshare' | 'nsenter' | 'mount' | 'hostname';
+export type ToolName = 'ip' | 'sshd' | 'nginx' | 'unshare' | 'nsenter' | 'mount' | 'hostname';
 export type LabTools = Readonly<Record<ToolName, string>>;
 
-/** Each program the lab runs and the Debian package that ships it. */
+/** Each program the lab runs and the Debian package that ships it (keys are made in-process). */
 export const LAB_TOOLS: Readonly<Record<ToolName, { readonly binary: string; readonly pkg: string }>> = {
   ip: { binary: 'ip', pkg: 'iproute2' },
   sshd: { binary: 'sshd', pkg: 'openssh-server' },
-  sshKeygen: { binary: 'ssh-keygen', pkg: 'openssh-client' },
   nginx: { binary: 'nginx', pkg: 'nginx-light' },
   unshare: { binary: 'unshare', pkg: 'util-linux' },
   nsenter: { binary: 'nsenter', pkg: 'util-linux' },

@@ -1,13 +1,13 @@
 // `haup lab up`: namespaces joined by a bridge, each a host with its own sshd, nginx and private dirs.
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaupError } from '../errors.js';
 import { inventoryFragment, knownHostsText } from './access.js';
 import { chooseSubnet, formatNet, labAddresses, overlaps, parseCidr, type Ipv4Net } from './addressing.js';
 import { labLeftovers, otherLabSubnets, routedNets } from './discover.js';
 import { labDown } from './down.js';
-import { hostInitScript, hostPageText, nginxConfig, sshdConfig, type HostSpec } from './host-files.js';
+import { hostInitScript, hostPageText, launcherScript, nginxConfig, parseLauncherOutput, sshdConfig, type HostSpec } from './host-files.js';
+import { generateEd25519 } from './keys.js';
 import { withLabLock } from './lock.js';
 import {
   DEFAULT_HOST_COUNT,
@@ -22,7 +22,7 @@ import {
 } from './names.js';
 import { setupBatch } from './net-plan.js';
 import { PRIVATE_MOUNTS, ROOT_DOTFILES, labPaths, type LabPaths } from './paths.js';
-import { pollUntil, runChecked, tailLines } from './proc.js';
+import { isRunning, pollUntil, runChecked, runCommand, tailLines } from './proc.js';
 import { httpBody, sshAnswers } from './readiness.js';
 import { readLabState, writeLabState, type LabState } from './state.js';
 import { labStatus, type LabStatus } from './status.js';
@@ -175,15 +175,15 @@ async function build(tools: LabTools, paths: LabPaths, state: LabState, opts: La
   };
   progress(`lab ${state.name}: ${state.hosts.length} host(s) on ${state.subnet}, workstation ${state.workstation} on ${state.bridge}`);
 
-  const inventory = await step('keys and host files', () => writeHostFiles(tools, paths, state));
+  const inventory = await step('keys and host files', async () => writeHostFiles(tools, paths, state));
   await step('network', async () => {
     await runChecked(tools.ip, ['-batch', '-'], {
       input: setupBatch({ lab: state.name, hosts: state.hosts.length, workstation: state.workstation, prefix: state.prefix }),
       what: 'creating the lab network',
     });
   });
-  const exits = await step('hosts started', async () => startHosts(tools, paths, state));
-  await step('hosts ready', () => waitReady(paths, state, exits, opts));
+  await step('hosts started', () => startHosts(tools, paths, state));
+  await step('hosts ready', () => waitReady(paths, state, opts));
 
   for (const host of state.hosts) {
     const pid = host.sshdPid === undefined ? undefined : readPidFile(`/proc/${host.sshdPid}/root/run/nginx.pid`);
@@ -195,31 +195,33 @@ async function build(tools: LabTools, paths: LabPaths, state: LabState, opts: La
 }
 
 /** Lab key, per-host key and configs, the mountpoints, known_hosts and the inventory fragment. */
-async function writeHostFiles(tools: LabTools, paths: LabPaths, state: LabState): Promise<string> {
+function writeHostFiles(tools: LabTools, paths: LabPaths, state: LabState): string {
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o755 });
-  await runChecked(tools.sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', `haup-lab-${state.name}`, '-f', paths.key], { what: 'creating the lab key' });
-  writeFileSync(paths.authorizedKeys, readFileSync(`${paths.key}.pub`), { mode: 0o644 });
+  const labKey = generateEd25519(`haup-lab-${state.name}`);
+  writeFileSync(paths.key, labKey.privateKey, { mode: 0o600 });
+  writeFileSync(`${paths.key}.pub`, `${labKey.publicKey}\n`, { mode: 0o644 });
+  writeFileSync(paths.authorizedKeys, `${labKey.publicKey}\n`, { mode: 0o644 });
   // The bind mounts need their mountpoints in the real root (they stay empty there).
   for (const m of PRIVATE_MOUNTS) mkdirSync(m.target, { recursive: true, mode: 0o755 });
   const ipv6 = existsSync('/proc/net/if_inet6');
 
-  await mapLimit(state.hosts, 4, async (host) => {
+  for (const host of state.hosts) {
     const hp = paths.host(host.index);
     for (const m of PRIVATE_MOUNTS) mkdirSync(hp.mountSource(m.source), { recursive: true, mode: 0o755 });
     mkdirSync(`${hp.mountSource('var-log')}/nginx`, { recursive: true, mode: 0o755 });
     mkdirSync(hp.www, { recursive: true, mode: 0o755 });
     chmodSync(hp.mountSource('root-home'), 0o700);
     for (const f of ROOT_DOTFILES) if (existsSync(f.from)) copyFileSync(f.from, join(hp.mountSource('root-home'), f.to));
-    await runChecked(tools.sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${host.name}`, '-f', hp.hostKey], {
-      what: `creating the host key of ${host.name}`,
-    });
-    host.hostKeyPub = readFileSync(`${hp.hostKey}.pub`, 'utf8').trim();
+    const hostKey = generateEd25519(`root@${host.name}`);
+    writeFileSync(hp.hostKey, hostKey.privateKey, { mode: 0o600 });
+    writeFileSync(`${hp.hostKey}.pub`, `${hostKey.publicKey}\n`, { mode: 0o644 });
+    host.hostKeyPub = hostKey.publicKey;
     const spec: HostSpec = { lab: state.name, name: host.name, address: host.address, prefix: state.prefix };
     writeFileSync(hp.sshdConfig, sshdConfig(spec, hp, paths.authorizedKeys), { mode: 0o644 });
     writeFileSync(hp.nginxConfig, nginxConfig(spec, hp, { ipv6 }), { mode: 0o644 });
     writeFileSync(`${hp.www}/index.html`, hostPageText(host.name), { mode: 0o644 });
     writeFileSync(hp.initScript, hostInitScript(spec, hp, tools), { mode: 0o755 });
-  });
+  }
 
   const access = {
     name: state.name,
@@ -237,57 +239,53 @@ async function writeHostFiles(tools: LabTools, paths: LabPaths, state: LabState)
   return inventory;
 }
 
-type ExitRecord = Map<number, string>;
-
 /**
- * Each host boots as `ip netns exec NS unshare --mount --uts -- /bin/sh init.sh`: no forks on the
- * way, and init.sh execs sshd, so the spawned pid is the host's sshd. Detached in its own session
- * with output in its console log, so hosts outlive the `haup` process.
+ * One detached launcher starts every host in the background and prints their pids: one spawn from
+ * this (possibly large) Node process instead of one per host. Each host's pid is its sshd's.
  */
-function startHosts(tools: LabTools, paths: LabPaths, state: LabState): ExitRecord {
-  const exits: ExitRecord = new Map();
+async function startHosts(tools: LabTools, paths: LabPaths, state: LabState): Promise<void> {
+  const launcher = launcherScript(
+    state.hosts.map((h) => ({ index: h.index, ns: h.ns, initScript: paths.host(h.index).initScript, console: paths.host(h.index).console })),
+    tools,
+  );
+  writeFileSync(paths.launcher, launcher, { mode: 0o755 });
+  const res = await runCommand('/bin/sh', [paths.launcher], { detached: true, env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' } });
+  const pids = parseLauncherOutput(res.stdout);
   for (const host of state.hosts) {
-    const hp = paths.host(host.index);
-    const log = openSync(hp.console, 'a', 0o644);
-    try {
-      const child = spawn(
-        tools.ip,
-        ['netns', 'exec', host.ns, tools.unshare, '--mount', '--uts', '--propagation', 'slave', '--', '/bin/sh', hp.initScript],
-        { detached: true, stdio: ['ignore', log, log], env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' } },
-      );
-      child.on('error', (err) => exits.set(host.index, err.message));
-      child.on('exit', (code, signal) => exits.set(host.index, signal ? `killed by ${signal}` : `exit code ${code}`));
-      child.unref();
-      if (child.pid !== undefined) host.sshdPid = child.pid;
-    } finally {
-      closeSync(log);
-    }
+    const pid = pids.get(host.index);
+    if (pid !== undefined) host.sshdPid = pid;
   }
   writeLabState(paths.state, state);
-  return exits;
+  if (res.code !== 0 || pids.size !== state.hosts.length) {
+    throw new HaupError('HAUP_LAB_FAILED', `lab ${state.name}: the host launcher ${paths.launcher} failed (exit ${res.code})`, {
+      details: tailLines(res.stderr),
+    });
+  }
 }
 
-async function waitReady(paths: LabPaths, state: LabState, exits: ExitRecord, opts: LabUpOptions): Promise<void> {
+async function waitReady(paths: LabPaths, state: LabState, opts: LabUpOptions): Promise<void> {
   const timeoutMs = opts.readyTimeoutMs ?? 30_000 + 500 * state.hosts.length;
   const failures: string[] = [];
   await Promise.all(
     state.hosts.map(async (host) => {
+      const pid = host.sshdPid ?? 0;
       let sshOk = false;
+      let stopped = false;
       const ready = await pollUntil(
         async () => {
-          if (exits.has(host.index) || opts.signal?.aborted) return true;
+          if (opts.signal?.aborted) return true;
+          if (!isRunning(pid)) return (stopped = true);
           // sshd writes its pidfile once it listens: probing earlier would send the first SYN before
           // the host has its address, and the workstation's ARP would only retry a second later.
-          if (!sshOk && !existsSync(`/proc/${host.sshdPid}/root/run/sshd.pid`)) return false;
+          if (!sshOk && !existsSync(`/proc/${pid}/root/run/sshd.pid`)) return false;
           sshOk ||= await sshAnswers(host.address);
           if (!sshOk) return false;
           return (await httpBody(host.address))?.includes(hostPageText(host.name).trim()) ?? false;
         },
         { timeoutMs, intervalMs: 20 },
       );
-      const exit = exits.get(host.index);
-      if (exit !== undefined || !ready) {
-        const why = exit !== undefined ? `its init stopped (${exit})` : `no ${sshOk ? 'nginx page' : 'sshd answer'} within ${seconds(timeoutMs)}`;
+      if (stopped || !ready) {
+        const why = stopped ? 'its init stopped' : `no ${sshOk ? 'nginx page' : 'sshd answer'} within ${seconds(timeoutMs)}`;
         const log = readFileOr(paths.host(host.index).console);
         failures.push(`${host.name} (${host.address}): ${why}`, ...tailLines(log, 8).map((l) => `  ${host.name} console: ${l}`));
       }
@@ -297,7 +295,7 @@ async function waitReady(paths: LabPaths, state: LabState, exits: ExitRecord, op
   if (failures.length > 0) {
     throw new HaupError('HAUP_LAB_FAILED', `lab ${state.name}: ${failures.filter((f) => !f.startsWith(' ')).length} host(s) did not come up`, {
       details: failures,
-      hint: 'the console lines are the host init\'s and sshd\'s own output; the half-built lab has been removed',
+      hint: "the console lines are the host init's and sshd's own output; the half-built lab has been removed",
     });
   }
 }
@@ -317,15 +315,4 @@ function readFileOr(file: string): string {
 
 function seconds(ms: number | undefined): string {
   return `${((ms ?? 0) / 1000).toFixed(2)} s`;
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

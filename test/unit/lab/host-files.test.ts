@@ -1,14 +1,22 @@
 // Input: a host spec, its paths and the tool paths. Output: its init script, sshd and nginx configs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostInitScript, hostPageText, nginxConfig, shellQuote, sshdConfig, type HostSpec } from '../../../cli/lab/host-files.js';
+import {
+  hostInitScript,
+  hostPageText,
+  launcherScript,
+  nginxConfig,
+  parseLauncherOutput,
+  shellQuote,
+  sshdConfig,
+  type HostSpec,
+} from '../../../cli/lab/host-files.js';
 import { labPaths } from '../../../cli/lab/paths.js';
 import type { LabTools } from '../../../cli/lab/tools.js';
 
 const tools: LabTools = {
   ip: '/usr/sbin/ip',
   sshd: '/usr/sbin/sshd',
-  sshKeygen: '/usr/bin/ssh-keygen',
   nginx: '/usr/sbin/nginx',
   unshare: '/usr/bin/unshare',
   nsenter: '/usr/bin/nsenter',
@@ -68,5 +76,30 @@ describe('lab host files', () => {
     assert.equal(shellQuote('/tmp/a b'), "'/tmp/a b'");
     assert.equal(shellQuote("it's"), `'it'\\''s'`);
     assert.equal(shellQuote('$(reboot)'), "'$(reboot)'");
+  });
+});
+
+describe('lab host launcher', () => {
+  const entries = [1, 2].map((i) => ({
+    index: i,
+    ns: `haup-lab-h${i}`,
+    initScript: labPaths('lab').host(i).initScript,
+    console: labPaths('lab').host(i).console,
+  }));
+
+  test('starts every host in the background without a fork in between and prints its pid', () => {
+    const lines = launcherScript(entries, tools).trimEnd().split('\n');
+    assert.equal(lines[0], '#!/bin/sh');
+    assert.equal(
+      lines[2],
+      '/usr/sbin/ip netns exec haup-lab-h1 /usr/bin/unshare --mount --uts --propagation slave -- /bin/sh ' +
+        '/var/lib/haup/lab/lab/hosts/h1/init.sh </dev/null >>/var/lib/haup/lab/lab/hosts/h1/console.log 2>&1 &',
+    );
+    assert.equal(lines[3], 'echo "1 $!"');
+    assert.equal(lines[5], 'echo "2 $!"');
+  });
+
+  test('reads the launcher output back as host index to pid, ignoring noise', () => {
+    assert.deepEqual(parseLauncherOutput('1 4242\n2 4243\nwarning: x\n'), new Map([[1, 4242], [2, 4243]]));
   });
 });

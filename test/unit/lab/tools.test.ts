@@ -11,7 +11,7 @@ describe('lab tools', () => {
     const { tools, missing } = findTools('/usr/sbin:/usr/bin', (f) => everything.has(f));
     assert.deepEqual(missing, []);
     assert.equal(tools.sshd, '/usr/sbin/sshd');
-    assert.equal(tools.sshKeygen, '/usr/sbin/ssh-keygen');
+    assert.equal(tools.unshare, '/usr/sbin/unshare');
   });
 
   test('ignores relative directories in the search path', () => {
