@@ -1,6 +1,7 @@
 // Package ssh implements Transport over ssh2: one connection per host, reused; commands on channels; files and
 // stats batched into one `sh -c` script per call (file bytes on stdin), so a deploy costs few round trips.
 import { constants as osConstants } from 'node:os';
+import type { ClientChannel } from 'ssh2';
 import { HaupError } from '../errors.js';
 import { commandLine, getCommand, GET_MISSING_EXIT, parseStatOutput, putScript, statCommand, sudoProblem } from './remote-script.js';
 import {
@@ -192,6 +193,36 @@ export class SshTransport implements Transport {
     return { code: raw.code, stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), ...(raw.signal ? { signal: raw.signal } : {}) };
   }
 
+  /**
+   * Opens a session channel and starts the command; `attach` runs synchronously in ssh2's callback, because output,
+   * exit-status and close may arrive in the same TCP chunk as the exec reply and 'exit' is a plain event.
+   * sshd frees a closed session a little after it acknowledges the close, so a new channel can briefly exceed
+   * MaxSessions ("open failed"): retry with backoff before giving up.
+   */
+  private async startChannel(line: string, attach: (ch: ClientChannel) => void): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw this.closed;
+      try {
+        return await new Promise<void>((resolve, reject) => {
+          this.client.exec(line, (err, ch) => {
+            if (err) return reject(err);
+            attach(ch);
+            resolve();
+          });
+        });
+      } catch (err) {
+        if (this.closed) throw this.closed;
+        if (attempt >= 6 || !/Channel open failure/.test((err as Error).message)) {
+          throw new HaupError('HAUP_SSH', `${this.name}: cannot start a command: ${(err as Error).message}`, {
+            hint: 'sshd refused a new session; check MaxSessions in its sshd_config',
+            cause: err,
+          });
+        }
+        await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+      }
+    }
+  }
+
   /** One command on one channel: the only place that talks to ssh2 after connecting. */
   private async run(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number): Promise<RawResult> {
     if (this.closed) throw this.closed;
@@ -201,38 +232,33 @@ export class SshTransport implements Transport {
     let raw: RawResult;
     try {
       raw = await new Promise<RawResult>((resolve, reject) => {
-        const lost = () => this.closed ?? new HaupError('HAUP_SSH', `${this.name}: connection lost while running: ${displayCommand(cmd)}`);
-        try {
-          this.client.exec(line, (err, ch) => {
-            if (err) return reject(this.closed ?? new HaupError('HAUP_SSH', `${this.name}: cannot start a command: ${err.message}`, { cause: err }));
-            const out: Buffer[] = [];
-            const errOut: Buffer[] = [];
-            let exit: { code: number; signal?: string } | undefined;
-            let timer: NodeJS.Timeout | undefined;
-            if (timeoutMs !== undefined) {
-              timer = setTimeout(() => {
-                ch.signal('KILL');
-                ch.close();
-                reject(new HaupError('HAUP_REMOTE_COMMAND', `${this.name}: "${displayCommand(cmd)}" did not finish within ${timeoutMs} ms`, {
-                  hint: 'the command was sent SIGKILL; check whether it hangs when run by hand',
-                }));
-              }, timeoutMs);
-            }
-            ch.on('data', (d: Buffer) => out.push(d));
-            ch.stderr.on('data', (d: Buffer) => errOut.push(d));
-            ch.on('exit', (code: number | null, signal?: string) => {
-              exit = code === null ? { code: 128 + signalNumber(signal ?? ''), ...(signal ? { signal } : {}) } : { code };
-            });
-            ch.on('close', () => {
-              clearTimeout(timer);
-              if (!exit) return reject(lost());
-              resolve({ ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat(errOut) });
-            });
-            ch.end(stdin ?? '');
+        const attach = (ch: ClientChannel) => {
+          const out: Buffer[] = [];
+          const errOut: Buffer[] = [];
+          let exit: { code: number; signal?: string } | undefined;
+          let timer: NodeJS.Timeout | undefined;
+          if (timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+              ch.signal('KILL');
+              ch.close();
+              reject(new HaupError('HAUP_REMOTE_COMMAND', `${this.name}: "${displayCommand(cmd)}" did not finish within ${timeoutMs} ms`, {
+                hint: 'the command was sent SIGKILL; check whether it hangs when run by hand',
+              }));
+            }, timeoutMs);
+          }
+          ch.on('data', (d: Buffer) => out.push(d));
+          ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+          ch.on('exit', (code: number | null, signal?: string) => {
+            exit = code === null ? { code: 128 + signalNumber(signal ?? ''), ...(signal ? { signal } : {}) } : { code };
           });
-        } catch {
-          reject(lost());
-        }
+          ch.on('close', () => {
+            clearTimeout(timer);
+            if (exit) return resolve({ ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat(errOut) });
+            reject(this.closed ?? new HaupError('HAUP_SSH', `${this.name}: connection lost while running: ${displayCommand(cmd)}`));
+          });
+          ch.end(stdin ?? '');
+        };
+        this.startChannel(line, attach).catch(reject);
       });
     } finally {
       this.slots.give();
