@@ -141,19 +141,19 @@ export async function createLab(tag: string): Promise<Lab> {
     await run('ip', ['netns', 'add', nsB]);
     await run('ip', ['link', 'add', ifA, 'netns', nsA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB]);
     for (const h of [a, b]) {
-      for (const key of ['all', 'default', h.ifname]) {
-        await nsRun(h.ns, 'sysctl', ['-qw', `net.ipv6.conf.${key}.accept_dad=0`]);
-      }
-      await nsRun(h.ns, 'ip', ['link', 'set', 'lo', 'up']);
-      await nsRun(h.ns, 'ip', ['link', 'set', h.ifname, 'address', h.mac, 'addrgenmode', 'none']);
-      await nsRun(h.ns, 'ip', ['addr', 'add', `${h.ipv4}/24`, 'dev', h.ifname]);
-      await nsRun(h.ns, 'ip', ['-6', 'addr', 'add', `${h.ipv6ll}/64`, 'dev', h.ifname, 'nodad']);
-      await nsRun(h.ns, 'ip', ['-6', 'addr', 'add', `${h.ipv6}/64`, 'dev', h.ifname, 'nodad']);
-      await nsRun(h.ns, 'ip', ['link', 'set', h.ifname, 'up']);
+      // `ip -n NS` talks netlink inside NS without the mount-namespace set-up of `ip netns exec`.
+      const keys = ['all', 'default', h.ifname].map((k) => `net.ipv6.conf.${k}.accept_dad=0`);
+      await nsRun(h.ns, 'sysctl', ['-qw', ...keys]);
+      await run('ip', ['-n', h.ns, 'link', 'set', 'lo', 'up']);
+      await run('ip', ['-n', h.ns, 'link', 'set', h.ifname, 'address', h.mac, 'addrgenmode', 'none']);
+      await run('ip', ['-n', h.ns, 'addr', 'add', `${h.ipv4}/24`, 'dev', h.ifname]);
+      await run('ip', ['-n', h.ns, '-6', 'addr', 'add', `${h.ipv6ll}/64`, 'dev', h.ifname, 'nodad']);
+      await run('ip', ['-n', h.ns, '-6', 'addr', 'add', `${h.ipv6}/64`, 'dev', h.ifname, 'nodad']);
+      await run('ip', ['-n', h.ns, 'link', 'set', h.ifname, 'up']);
     }
     for (const h of [a, b]) {
       await waitUntil(`carrier on ${h.ifname}`, async () => {
-        const { stdout } = await nsRun(h.ns, 'ip', ['-j', 'link', 'show', 'dev', h.ifname]);
+        const { stdout } = await run('ip', ['-n', h.ns, '-j', 'link', 'show', 'dev', h.ifname]);
         return (JSON.parse(stdout) as { flags: string[] }[])[0]?.flags.includes('LOWER_UP');
       });
     }
