@@ -143,6 +143,7 @@ function keysAt(path: Path): readonly string[] {
   const grand = path[path.length - 2];
   if (path.length === 0) return Object.keys(Inventory.shape);
   if (typeof parent === 'number') return grand === 'vips' ? ['address', 'dev', 'label'] : Object.keys(Pair.shape);
+  if (parent === undefined) return [];
   switch (parent) {
     case 'defaults': return Object.keys(Settings.shape);
     case 'master': case 'backup': return Object.keys(Node.shape);

@@ -34,13 +34,22 @@ export const MODES: Readonly<Record<FileKind, number>> = { config: 0o600, script
 
 type Compiled = (view: unknown) => string;
 
+/** Compiled templates are kept per template set, so rendering host by host compiles each once. */
+const renderers = new WeakMap<TemplateSet, Renderer>();
+
+function rendererFor(templates: TemplateSet): Renderer {
+  let r = renderers.get(templates);
+  if (!r) renderers.set(templates, (r = new Renderer(templates)));
+  return r;
+}
+
 export function renderInventory(model: InventoryModel, templates: TemplateSet): RenderedFile[] {
-  const renderer = new Renderer(templates);
+  const renderer = rendererFor(templates);
   return model.hosts.flatMap((h) => renderer.host(h));
 }
 
 export function renderHost(host: HostModel, templates: TemplateSet): RenderedFile[] {
-  return new Renderer(templates).host(host);
+  return rendererFor(templates).host(host);
 }
 
 class Renderer {

@@ -30,16 +30,25 @@ export interface InstanceView {
   peer: { id: string; host: string; priority: number };
 }
 
-/** Re-check window after a restart: 10 tries, 0.2 s apart. */
-export const RECHECK = { tries: 10, seconds: 2 } as const;
+/** Re-check window after a restart: probe every 0.2 s for up to 2 s. */
+export const RECHECK = { seconds: 2 } as const;
+
+/** Seconds one probe (TCP connect, HTTP GET) may take: it must fit well inside the interval. */
+export function probeTimeout(s: ScriptModel): number {
+  return s.check.interval >= 3 ? 2 : 1;
+}
+
+export function restarts(s: ScriptModel): boolean {
+  return s.check.service !== null || s.check.start !== null;
+}
 
 /**
- * keepalived counts a script killed by its timeout as a failure; a check that restarts its service must
- * have time to do so and re-check, or a restartable service would still trigger a failover.
+ * keepalived counts a script killed by its timeout as a failure, so a check that restarts its service
+ * gets time for the restart and the re-check (10 s); a plain probe gets its probe time plus 1 s.
  */
 export function scriptTimeout(s: ScriptModel): number {
   if (s.check.timeout !== null) return s.check.timeout;
-  return s.check.service !== null || s.check.start !== null ? s.check.interval + RECHECK.seconds + 1 : s.check.interval;
+  return restarts(s) ? 10 : probeTimeout(s) + 1;
 }
 
 export function keepalivedView(host: HostModel): KeepalivedView {
@@ -87,7 +96,6 @@ export interface CheckView {
   restarts: boolean;
   serviceLabel: string;
   probeTimeout: number;
-  recheckTries: number;
   recheckSeconds: number;
   url: { scheme: string; host: string; port: string; path: string } | null;
   daemon: { name: string; unit: string; pidfile: string };
@@ -106,10 +114,9 @@ export function checkView(host: HostModel, s: ScriptModel): CheckView {
     script: { name: s.name, path: s.path },
     pairs: s.pairs.join(', '),
     check: { ...s.check, start: s.check.start ? [...s.check.start] : null },
-    restarts: s.check.service !== null || s.check.start !== null,
+    restarts: restarts(s),
     serviceLabel: s.check.service ?? s.check.start?.[0] ?? 'the service',
-    probeTimeout: Math.max(1, Math.min(2, s.check.interval)),
-    recheckTries: RECHECK.tries,
+    probeTimeout: probeTimeout(s),
     recheckSeconds: RECHECK.seconds,
     url,
     daemon: { name: host.paths.service, unit: `${host.paths.service}.service`, pidfile: host.paths.pidfile },
