@@ -32,7 +32,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabDownResult>
   const problem = labNameProblem(name);
   if (problem) throw new HaupError('HAUP_USAGE', problem);
   const progress = opts.progress ?? (() => undefined);
-  const tools = preflightLab('haup lab down', opts.env);
+  const tools = preflightLab('haup lab down', opts.env, ['ip']);
   const paths = labPaths(name);
 
   const state = readLabState(paths.state);

@@ -64,12 +64,16 @@ export function isExecutableFile(file: string): boolean {
   }
 }
 
-/** Throws HAUP_NOT_ROOT or HAUP_MISSING_PACKAGES; returns absolute paths of every program. */
-export function preflightLab(what: string, env: NodeJS.ProcessEnv = process.env): LabTools {
+/**
+ * Throws HAUP_NOT_ROOT or HAUP_MISSING_PACKAGES for the programs `needed` (all by default: `down`
+ * needs only ip, so it still works after nginx was removed); returns absolute paths of those found.
+ */
+export function preflightLab(what: string, env: NodeJS.ProcessEnv = process.env, needed?: readonly ToolName[]): LabTools {
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0) throw notRootError(what, uid);
   const searchPath = toolSearchPath(env);
   const { tools, missing } = findTools(searchPath, isExecutableFile);
-  if (missing.length > 0) throw missingToolsError(missing, searchPath);
+  const blocking = needed === undefined ? missing : missing.filter((m) => needed.includes(m));
+  if (blocking.length > 0) throw missingToolsError(blocking, searchPath);
   return tools;
 }

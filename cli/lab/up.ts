@@ -3,10 +3,10 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { join } from 'node:path';
 import { HaupError } from '../errors.js';
 import { inventoryFragment, knownHostsText } from './access.js';
-import { chooseSubnet, formatNet, labAddresses, overlaps, parseCidr, type Ipv4Net } from './addressing.js';
+import { DEFAULT_LAB_SUBNET, chooseSubnet, formatNet, labAddresses, overlaps, parseCidr, type Ipv4Net } from './addressing.js';
 import { labLeftovers, otherLabSubnets, routedNets } from './discover.js';
 import { labDown } from './down.js';
-import { hostInitScript, hostPageText, launcherScript, nginxConfig, parseLauncherOutput, sshdConfig, type HostSpec } from './host-files.js';
+import { hostInitScript, hostPageText, nginxConfig, sshdConfig, type HostSpec } from './host-files.js';
 import { generateEd25519 } from './keys.js';
 import { withLabLock } from './lock.js';
 import {
@@ -22,11 +22,11 @@ import {
 } from './names.js';
 import { setupBatch } from './net-plan.js';
 import { PRIVATE_MOUNTS, ROOT_DOTFILES, labPaths, type LabPaths } from './paths.js';
-import { isRunning, pollUntil, runChecked, runCommand, tailLines } from './proc.js';
-import { httpBody, sshAnswers } from './readiness.js';
+import { runChecked } from './proc.js';
+import { readPidFile, startHosts, waitReady } from './boot.js';
 import { readLabState, writeLabState, type LabState } from './state.js';
 import { labStatus, type LabStatus } from './status.js';
-import { SYSTEM_PATH, preflightLab, type LabTools } from './tools.js';
+import { preflightLab, type LabTools } from './tools.js';
 
 export type Progress = (line: string) => void;
 
@@ -65,7 +65,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
 
   const tools = preflightLab('haup lab up', opts.env);
   const paths = labPaths(name);
-  const reservation = await withLabLock(LAB_STATE_ROOT, () => reserve(tools, paths, name, opts.hosts ?? DEFAULT_HOST_COUNT, subnet));
+  const reservation = await withLabLock(LAB_STATE_ROOT, () => reserve(tools, paths, name, opts.hosts ?? DEFAULT_HOST_COUNT, subnet, progress));
   if (reservation.kind === 'existing') return existingLab(name, reservation.state, opts, paths);
 
   const started = Date.now();
@@ -84,7 +84,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
 }
 
 /** Under the lock: either the existing state, or a fresh subnet recorded in a new state.json. */
-async function reserve(tools: LabTools, paths: LabPaths, name: string, hosts: number, requested: Ipv4Net | undefined): Promise<Reservation> {
+async function reserve(
+  tools: LabTools,
+  paths: LabPaths,
+  name: string,
+  hosts: number,
+  requested: Ipv4Net | undefined,
+  progress: Progress,
+): Promise<Reservation> {
   const existing = readLabState(paths.state);
   if (existing !== undefined) return { kind: 'existing', state: existing };
   const leftovers = await labLeftovers(tools, name);
@@ -111,6 +118,9 @@ async function reserve(tools: LabTools, paths: LabPaths, name: string, hosts: nu
   } else {
     const chosen = chooseSubnet([...routes, ...labs.map((l) => l.net)], { isDefaultLab: name === DEFAULT_LAB_NAME });
     if (!chosen) throw new HaupError('HAUP_LAB_FAILED', 'no free /24 left in 10.254.0.0/16', { hint: 'pass --subnet with a free network' });
+    if (name === DEFAULT_LAB_NAME && formatNet(chosen) !== formatNet(DEFAULT_LAB_SUBNET)) {
+      progress(`note: ${formatNet(DEFAULT_LAB_SUBNET)} is in use here, so lab ${name} gets ${formatNet(chosen)}: inventories written for the default addresses will not match`);
+    }
     net = chosen;
   }
   const addresses = labAddresses(net, hosts);
@@ -183,7 +193,7 @@ async function build(tools: LabTools, paths: LabPaths, state: LabState, opts: La
     });
   });
   await step('hosts started', () => startHosts(tools, paths, state));
-  await step('hosts ready', () => waitReady(paths, state, opts));
+  await step('hosts ready', () => waitReady(paths, state, { timeoutMs: opts.readyTimeoutMs ?? 30_000 + 500 * state.hosts.length, signal: opts.signal }));
 
   for (const host of state.hosts) {
     const pid = host.sshdPid === undefined ? undefined : readPidFile(`/proc/${host.sshdPid}/root/run/nginx.pid`);
@@ -237,80 +247,6 @@ function writeHostFiles(tools: LabTools, paths: LabPaths, state: LabState): stri
   writeFileSync(paths.inventory, inventory, { mode: 0o644 });
   writeLabState(paths.state, state);
   return inventory;
-}
-
-/**
- * One detached launcher starts every host in the background and prints their pids: one spawn from
- * this (possibly large) Node process instead of one per host. Each host's pid is its sshd's.
- */
-async function startHosts(tools: LabTools, paths: LabPaths, state: LabState): Promise<void> {
-  const launcher = launcherScript(
-    state.hosts.map((h) => ({ index: h.index, ns: h.ns, initScript: paths.host(h.index).initScript, console: paths.host(h.index).console })),
-    tools,
-  );
-  writeFileSync(paths.launcher, launcher, { mode: 0o755 });
-  const res = await runCommand('/bin/sh', [paths.launcher], { detached: true, env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' } });
-  const pids = parseLauncherOutput(res.stdout);
-  for (const host of state.hosts) {
-    const pid = pids.get(host.index);
-    if (pid !== undefined) host.sshdPid = pid;
-  }
-  writeLabState(paths.state, state);
-  if (res.code !== 0 || pids.size !== state.hosts.length) {
-    throw new HaupError('HAUP_LAB_FAILED', `lab ${state.name}: the host launcher ${paths.launcher} failed (exit ${res.code})`, {
-      details: tailLines(res.stderr),
-    });
-  }
-}
-
-async function waitReady(paths: LabPaths, state: LabState, opts: LabUpOptions): Promise<void> {
-  const timeoutMs = opts.readyTimeoutMs ?? 30_000 + 500 * state.hosts.length;
-  const failures: string[] = [];
-  await Promise.all(
-    state.hosts.map(async (host) => {
-      const pid = host.sshdPid ?? 0;
-      let sshOk = false;
-      let stopped = false;
-      const ready = await pollUntil(
-        async () => {
-          if (opts.signal?.aborted) return true;
-          if (!isRunning(pid)) return (stopped = true);
-          // sshd writes its pidfile once it listens: probing earlier would send the first SYN before
-          // the host has its address, and the workstation's ARP would only retry a second later.
-          if (!sshOk && !existsSync(`/proc/${pid}/root/run/sshd.pid`)) return false;
-          sshOk ||= await sshAnswers(host.address);
-          if (!sshOk) return false;
-          return (await httpBody(host.address))?.includes(hostPageText(host.name).trim()) ?? false;
-        },
-        { timeoutMs, intervalMs: 20 },
-      );
-      if (stopped || !ready) {
-        const why = stopped ? 'its init stopped' : `no ${sshOk ? 'nginx page' : 'sshd answer'} within ${seconds(timeoutMs)}`;
-        const log = readFileOr(paths.host(host.index).console);
-        failures.push(`${host.name} (${host.address}): ${why}`, ...tailLines(log, 8).map((l) => `  ${host.name} console: ${l}`));
-      }
-    }),
-  );
-  opts.signal?.throwIfAborted();
-  if (failures.length > 0) {
-    throw new HaupError('HAUP_LAB_FAILED', `lab ${state.name}: ${failures.filter((f) => !f.startsWith(' ')).length} host(s) did not come up`, {
-      details: failures,
-      hint: "the console lines are the host init's and sshd's own output; the half-built lab has been removed",
-    });
-  }
-}
-
-function readPidFile(file: string): number | undefined {
-  const pid = Number(readFileOr(file).trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function readFileOr(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function seconds(ms: number | undefined): string {
