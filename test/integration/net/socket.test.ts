@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createLab, nsRun, NsWorker, REPO_ROOT, skipReason, waitUntil, type Lab, type WorkerEvent } from '../../support/netns.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createLab, nsRun, NsWorker, REPO_ROOT, run, skipReason, spawnInNs, waitUntil, type Lab, type NsProcess, type WorkerEvent } from '../../support/netns.js';
 import { ipBytes } from '../../../agent/net/address.js';
 
 const skip = skipReason(['ip']);
@@ -35,17 +37,17 @@ function vrrp3Checksum(src: string, dst: string, msg: Uint8Array): number {
   return inetChecksum(pseudo, msg);
 }
 
-/** A VRRPv3 advert (vrid, priority 100, max advert 100 cs, given addresses) with a valid checksum. */
-function v3Advert(vrid: number, src: string, dst: string, addrs: string[]): Buffer {
-  const body = Buffer.concat([Buffer.from([0x31, vrid, 100, addrs.length, 0x00, 100, 0, 0]), ...addrs.map((a) => ipBytes(a))]);
+/** A VRRPv3 advert (vrid, priority, max advert 100 cs, given addresses) with a valid checksum. */
+function v3Advert(vrid: number, src: string, dst: string, addrs: string[], priority = 100): Buffer {
+  const body = Buffer.concat([Buffer.from([0x31, vrid, priority, addrs.length, 0x00, 100, 0, 0]), ...addrs.map((a) => ipBytes(a))]);
   body.writeUInt16BE(vrrp3Checksum(src, dst, body), 6);
   return body;
 }
 
 /** A VRRPv2 advert with PASS auth "1111" (RFC 3768 §5.3); checksum over the message only. */
-function v2Advert(vrid: number, addrs: string[]): Buffer {
+function v2Advert(vrid: number, addrs: string[], priority = 100): Buffer {
   const body = Buffer.concat([
-    Buffer.from([0x21, vrid, 100, addrs.length, 1, 1, 0, 0]),
+    Buffer.from([0x21, vrid, priority, addrs.length, 1, 1, 0, 0]),
     ...addrs.map((a) => ipBytes(a)),
     Buffer.from('1111\0\0\0\0', 'latin1'),
   ]);
@@ -188,6 +190,64 @@ describe('VRRP raw sockets between two namespaces', { skip }, () => {
       code: 'ENODEV',
       message: /if_nametoindex failed ht3nope0: No such device/,
     });
+  });
+});
+
+describe('keepalived accepts adverts sent through the addon', { skip: skipReason(['ip', 'keepalived']) }, () => {
+  let lab: Lab;
+  let b: NsWorker;
+  let keepalived: NsProcess | undefined;
+  let dir: string;
+
+  before(async () => {
+    lab = await createLab('ki');
+    dir = mkdtempSync(join(tmpdir(), 'ht3-ki-'));
+    const A = lab.a.ifname;
+    const instance = (name: string, vrid: number, version: number, vips: string[], auth = '') =>
+      `vrrp_instance ${name} {\n state BACKUP\n interface ${A}\n virtual_router_id ${vrid}\n priority 100\n advert_int 1\n version ${version}\n${auth} virtual_ipaddress {\n  ${vips.join('\n  ')}\n }\n}\n`;
+    writeFileSync(
+      join(dir, 'keepalived.conf'),
+      instance('v2pass', 254, 2, ['10.203.0.254/24'], ' authentication {\n  auth_type PASS\n  auth_pass 1111\n }\n') +
+        instance('v3four', 253, 3, ['10.203.0.250/24']) +
+        instance('v3six', 252, 3, ['fe80::fc/64', 'fd03::fc/64']),
+    );
+    b = await NsWorker.start(lab.b.ns);
+    const pid = (n: string) => join(dir, `${n}.pid`);
+    keepalived = spawnInNs(lab.a.ns, 'keepalived', ['-n', '-l', '-D', '-P', '-G', '-f', join(dir, 'keepalived.conf'), '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('check')]);
+  });
+  after(async () => {
+    await keepalived?.stop('SIGTERM');
+    await b?.stop();
+    await lab?.down();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const vipsOnA = async () => {
+    const { stdout } = await run('ip', ['-n', lab.a.ns, '-j', 'addr', 'show', 'dev', lab.a.ifname]);
+    return (JSON.parse(stdout) as { addr_info: { local: string }[] }[])[0]!.addr_info.map((x) => x.local);
+  };
+
+  test('a higher-priority advert from B (v2 PASS, v3 IPv4, v3 IPv6) makes each keepalived master step down', async () => {
+    const all = ['10.203.0.254', '10.203.0.250', 'fe80::fc', 'fd03::fc'];
+    await waitUntil('keepalived to become master of all three (VIPs on A)', async () => {
+      if (keepalived!.child.exitCode !== null) throw new Error(`keepalived exited: ${keepalived!.output()}`);
+      const have = await vipsOnA();
+      return all.every((v) => have.includes(v));
+    }, 20_000, 50);
+    const tx4 = (await b.request<{ handle: number }>('open', { opts: { family: 4, ifname: lab.b.ifname, srcAddr: lab.b.ipv4, multicast: true } })).handle;
+    const tx6 = (await b.request<{ handle: number }>('open', { opts: { family: 6, ifname: lab.b.ifname, srcAddr: lab.b.ipv6ll, multicast: true } })).handle;
+    const adverts: [number, Buffer, string][] = [
+      [tx4, v2Advert(254, ['10.203.0.254'], 200), '224.0.0.18'],
+      [tx4, v3Advert(253, lab.b.ipv4, '224.0.0.18', ['10.203.0.250'], 200), '224.0.0.18'],
+      [tx6, v3Advert(252, lab.b.ipv6ll, 'ff02::12', ['fe80::fc', 'fd03::fc'], 200), 'ff02::12'],
+    ];
+    for (const [handle, msg, dst] of adverts) await b.request('send', { handle, hex: msg.toString('hex'), dst });
+    // keepalived drops adverts it finds invalid (TTL, checksum, auth) and would keep its VIPs.
+    await waitUntil('keepalived to release every VIP', async () => !(await vipsOnA()).some((v) => all.includes(v)), 5000).catch((err: Error) => {
+      throw new Error(`${err.message}\nkeepalived said:\n${keepalived!.output().slice(-3000)}`);
+    });
+    assert.match(keepalived!.output(), /\(v2pass\) Master received advert from 10\.203\.0\.2 with higher priority 200/);
+    assert.match(keepalived!.output(), /\(v3six\) Master received advert from fe80::b with higher priority 200/);
   });
 });
 
