@@ -3,7 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaupError } from '../errors.js';
 
-export type ToolName = 'ip' | 'sshd' | 'nginx' | 'unshare' | 'nsenter' | 'mount' | 'hostname';
+export type ToolName = 'ip' | 'sshd' | 'nginx' | 'unshare' | 'nsenter' | 'mount';
 export type LabTools = Readonly<Record<ToolName, string>>;
 
 /** Each program the lab runs and the Debian package that ships it (keys are made in-process). */
@@ -14,7 +14,6 @@ export const LAB_TOOLS: Readonly<Record<ToolName, { readonly binary: string; rea
   unshare: { binary: 'unshare', pkg: 'util-linux' },
   nsenter: { binary: 'nsenter', pkg: 'util-linux' },
   mount: { binary: 'mount', pkg: 'mount' },
-  hostname: { binary: 'hostname', pkg: 'hostname' },
 };
 
 /** sbin directories are searched even when PATH lacks them (sudo and su often drop them). */

@@ -21,7 +21,6 @@ const tools: LabTools = {
   unshare: '/usr/bin/unshare',
   nsenter: '/usr/bin/nsenter',
   mount: '/usr/bin/mount',
-  hostname: '/usr/bin/hostname',
 };
 const spec: HostSpec = { lab: 'lab', name: 'h2', address: '10.254.0.12', prefix: 24 };
 const paths = labPaths('lab').host(2);
@@ -40,8 +39,10 @@ describe('lab host files', () => {
       assert.ok(i > tmpfs && i < nginx, `${target} is bind-mounted before nginx starts`);
     }
     assert.ok(lines.includes('/usr/bin/mount --bind /var/lib/haup/lab/lab/hosts/h2/etc-haup /etc/haup'));
-    assert.ok(lines.includes('/usr/bin/hostname h2'));
-    assert.ok(lines.includes('/usr/sbin/ip addr add 10.254.0.12/24 dev eth0'));
+    assert.ok(lines.includes('echo h2 > /proc/sys/kernel/hostname'));
+    const ip = lines.indexOf("/usr/sbin/ip -batch - <<'EOF'");
+    assert.deepEqual(lines.slice(ip + 1, ip + 5), ['link set lo up', 'addr add 10.254.0.12/24 dev eth0', 'link set eth0 up', 'EOF']);
+    assert.ok(ip > tmpfs && ip < nginx);
   });
 
   test('the init script ends by exec-ing sshd so the host init pid is the sshd pid', () => {
