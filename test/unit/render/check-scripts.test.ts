@@ -119,9 +119,11 @@ describe('check_tcp.sh and check_http.sh', () => {
   let server: Server;
   let port = 0;
   let status = 200;
+  const seen: string[] = [];
 
   before(async () => {
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
+      seen.push(req.url ?? '');
       res.statusCode = status;
       res.end('ok');
     });
@@ -138,6 +140,16 @@ describe('check_tcp.sh and check_http.sh', () => {
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     assert.equal(await runScript(script('tcp-down', `{ template: tcp, port: ${closedPort} }`)), 1);
+  });
+
+  test('http: passes a URL full of shell metacharacters to the server verbatim, running nothing', async () => {
+    const marker = join(dir, 'pwned');
+    const path = `/a;touch(${marker})&b=!*,c`;
+    status = 200;
+    seen.length = 0;
+    assert.equal(await runScript(script('http-meta', `{ template: http, url: "http://127.0.0.1:${port}${path}" }`)), 0);
+    assert.deepEqual(seen, [path]);
+    assert.equal(existsSync(marker), false);
   });
 
   for (const client of ['curl', 'bash /dev/tcp'] as const) {

@@ -13,7 +13,7 @@ describe('shq', () => {
         const r = spawnSync('sh', ['-c', `printf '%s' ${shq(s)}`], { encoding: 'utf8' });
         assert.equal(r.stdout, s);
       }),
-      { numRuns: 60 },
+      { numRuns: 30 },
     );
   });
 
