@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaupError } from '../../cli/errors.js';
@@ -11,7 +11,7 @@ import { labStatus } from '../../cli/lab/status.js';
 import { labUp } from '../../cli/lab/up.js';
 import { processState } from '../../cli/lab/proc.js';
 import { LAB_TOOLS, findTools, isExecutableFile, toolSearchPath } from '../../cli/lab/tools.js';
-import { hostExec, labSkipReason, startLab, type TestLab } from '../support/lab.js';
+import { hostExec, hostSpawn, labSkipReason, startLab, type TestLab } from '../support/lab.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const skip = labSkipReason();
@@ -74,6 +74,21 @@ async function labTraces(name: string): Promise<string[]> {
   const mine = names.filter((n) => n.startsWith(`haup-${name}-`) || n === `hb-${name}` || n.startsWith(`hv-${name}-`));
   if (existsSync(`/var/lib/haup/lab/${name}`)) mine.push(`/var/lib/haup/lab/${name}`);
   return mine;
+}
+
+/** Polls read() (errors count as not yet) until ok(value), for at most 5 s. */
+async function pollFor<T>(read: () => T, ok: (v: T) => boolean): Promise<T | undefined> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      const v = read();
+      if (ok(v)) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function gone(pid: number): boolean {
@@ -144,6 +159,20 @@ describe('haup lab with three hosts', { skip }, () => {
     assert.equal(page.stdout, 'haup lab host h2\n', page.stderr);
     const route = await hostExec(lab, h3!, ['ip', '-4', 'route', 'get', h2!.address]);
     assert.match(route.stdout, /dev eth0/);
+  });
+
+  test('hostExec passes stdin and exit codes; hostSpawn runs the program itself under its pid', async () => {
+    const res = await hostExec(lab, 'h2', ['sh', '-c', 'cat; hostname; exit 3'], { input: 'in\n' });
+    assert.deepEqual(res, { code: 3, stdout: 'in\nh2\n', stderr: '' });
+    const child = hostSpawn(lab, 'h3', ['sleep', '30']);
+    try {
+      const comm = await pollFor(() => readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim(), (c) => c === 'sleep');
+      assert.equal(comm, 'sleep');
+      const inNs = await run('ip', ['netns', 'pids', lab.hosts[2]!.ns]);
+      assert.ok(inNs.stdout.split('\n').includes(String(child.pid)));
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('status shows every host running with its address', () => {
@@ -227,6 +256,23 @@ describe('haup lab up failures', { skip }, () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
+  });
+
+  test('an interrupted up (abort signal) stops and removes what it had created', async () => {
+    const ac = new AbortController();
+    const steps: string[] = [];
+    const up = labUp({
+      name: 't1s',
+      hosts: 2,
+      signal: ac.signal,
+      progress: (line) => {
+        steps.push(line);
+        if (/: network \(/.test(line)) ac.abort(new Error('interrupted'));
+      },
+    });
+    await assert.rejects(up, /interrupted/);
+    assert.ok(steps.some((l) => /up failed after .*removing what it created/.test(l)), steps.join('\n'));
+    assert.deepEqual(await labTraces('t1s'), []);
   });
 
   test('as a non-root user, up fails with HAUP_NOT_ROOT and creates nothing', async () => {
