@@ -40,7 +40,10 @@ function run(file: string, args: readonly string[], opts: { env?: NodeJS.Process
 function haup(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; asNobody?: boolean } = {}): Promise<Run> {
   const node = [process.execPath, '--import', 'tsx', join(REPO, 'cli/main.ts'), ...args];
   if (!opts.asNobody) return run(node[0] as string, node.slice(1), opts);
-  return run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...node], opts);
+  // CAP_DAC_READ_SEARCH only lets nobody read the checkout wherever it lives (CI may clone under
+  // /root); the uid is still 65534, which is what haup checks.
+  const caps = ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
+  return run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...caps, '--', ...node], opts);
 }
 
 function ssh(lab: TestLab, address: string, command: string): Promise<Run> {
