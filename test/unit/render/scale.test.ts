@@ -29,7 +29,7 @@ function inventory(pairs: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-test('loads, validates and renders 20 pairs (40 hosts) in well under a second', async (t) => {
+test('loads, validates and renders 20 pairs (40 hosts) in under a second', async (t) => {
   const text = inventory(20);
   const templates = await loadTemplates(null);
   const runs: number[] = [];
@@ -44,5 +44,5 @@ test('loads, validates and renders 20 pairs (40 hosts) in well under a second', 
   const sorted = [...runs].sort((a, b) => a - b);
   const median = sorted[2] as number;
   t.diagnostic(`20 pairs: first ${runs[0]?.toFixed(1)} ms, median ${median.toFixed(1)} ms of 5 (load + validate + render, 120 files)`);
-  assert.ok(median < 500, `median ${median.toFixed(1)} ms`);
+  assert.ok(median < 1000, `median ${median.toFixed(1)} ms`);
 });
