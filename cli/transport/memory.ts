@@ -121,17 +121,19 @@ export class MemoryTransport implements Transport {
     assertValidFiles(files);
     if (files.length === 0) return;
     this.roundTrip();
-    // Validate everything first: like the real script, a failure replaces nothing.
+    // Validate everything first: like the real transports, a failure replaces nothing.
+    const failed = (detail: string) =>
+      new HaupError('HAUP_REMOTE_COMMAND', `${this.name}: writing ${files.length === 1 ? files[0]!.path : `${files.length} files`} failed`, { details: [detail] });
     const next = files.map((f) => {
       const [owner = this.user, group = owner] = (f.owner ?? '').split(':').filter(Boolean);
       for (const who of [owner, group]) {
         if (!(who in this.users) && !/^\d+$/.test(who)) {
-          throw new HaupError('HAUP_REMOTE_COMMAND', `${this.name}: writing ${f.path} failed`, { details: [`chown: invalid user: '${f.owner}'`] });
+          throw failed(`chown: invalid user: '${f.owner}'`);
         }
       }
       const parentIsFile = ancestors(f.path).find((d) => this.files.has(d));
-      if (parentIsFile) throw new HaupError('HAUP_REMOTE_COMMAND', `${this.name}: writing ${f.path} failed`, { details: [`mkdir: ${parentIsFile}: Not a directory`] });
-      if (this.isDirectory(f.path)) throw new HaupError('HAUP_REMOTE_COMMAND', `${this.name}: writing ${f.path} failed`, { details: [`mv: cannot overwrite directory '${f.path}'`] });
+      if (parentIsFile) throw failed(`mkdir: ${parentIsFile}: Not a directory`);
+      if (this.isDirectory(f.path)) throw failed(`mv: cannot overwrite directory '${f.path}'`);
       return { path: f.path, file: { content: Buffer.from(f.content), mode: f.mode, owner, group } };
     });
     for (const { path, file } of next) {

@@ -115,7 +115,8 @@ export function commandFailedError(host: string, cmd: Command, result: ExecResul
   const lines = (result.stderr.trim() || result.stdout.trim()).split('\n').filter((l) => l.trim() !== '');
   const shown = lines.slice(-20);
   const status = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-  return new HaupError('HAUP_REMOTE_COMMAND', `${host}: ${what ?? `"${short}"`} ${status}`, {
+  const title = what ? `${what} failed (${result.signal ?? `exit code ${result.code}`})` : `"${short}" ${status}`;
+  return new HaupError('HAUP_REMOTE_COMMAND', `${host}: ${title}`, {
     details: [...(lines.length > shown.length ? [`... ${lines.length - shown.length} earlier lines`] : []), ...shown],
     hint: what ? 'the lines above are the remote error; --verbose shows the full command' : `run it by hand on ${host} to see the whole output: ${short}`,
     cause: Object.assign(new Error(`command: ${text}`), { result }),

@@ -48,6 +48,8 @@ export interface Sshd {
   /** known_hosts line for this server ("[127.0.0.1]:port ssh-ed25519 AAAA..."). */
   knownHostsLine: string;
   log(): string;
+  /** Open SSH connections right now (sshd forks one child per connection). */
+  connections(): number;
   stop(): Promise<void>;
 }
 
@@ -178,6 +180,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       knownHostsFile,
       knownHostsLine,
       log: () => log,
+      connections: () => childrenOf(pid).filter((p) => !isGone(p)).length,
       stop: async () => {
         const pids = [...childrenOf(pid), pid].filter((p) => !isGone(p));
         for (const p of pids) process.kill(p, 'SIGTERM');

@@ -43,12 +43,12 @@ function memoryFixture(): Fixture {
   };
 }
 
-async function sshFixture(): Promise<Fixture> {
+async function sshFixture(fileTransfer: 'auto' | 'exec'): Promise<Fixture> {
   const sshd = await startSshd();
   const root = await mkdtemp(join(tmpdir(), 'haup-contract-'));
   const t = await connectSsh(
     { host: sshd.host, port: sshd.port, name: 'sshd' },
-    { identityFiles: [sshd.clientKey.privatePath], knownHostsFiles: [sshd.knownHostsFile], agentSocket: null },
+    { identityFiles: [sshd.clientKey.privatePath], knownHostsFiles: [sshd.knownHostsFile], agentSocket: null, fileTransfer },
   );
   return {
     t,
@@ -64,7 +64,8 @@ async function sshFixture(): Promise<Fixture> {
 
 const implementations: Array<{ name: string; unavailable: string | null; make: () => Promise<Fixture> }> = [
   { name: 'memory', unavailable: null, make: async () => memoryFixture() },
-  { name: 'ssh to a real sshd', unavailable: sshdUnavailable(), make: sshFixture },
+  { name: 'ssh to a real sshd, files over SFTP', unavailable: sshdUnavailable(), make: () => sshFixture('auto') },
+  { name: 'ssh to a real sshd, files through a shell script', unavailable: sshdUnavailable(), make: () => sshFixture('exec') },
 ];
 
 for (const impl of implementations) {
@@ -116,8 +117,23 @@ for (const impl of implementations) {
       assert.equal(fact.mode, 0o600);
     });
 
-    test('a put that fails leaves the old file as it was and no temp files behind', async () => {
+    test('a batch that cannot be written replaces nothing and leaves no temp files behind', async () => {
       const dir = `${fx.root}/atomic`;
+      await fx.t.put(`${dir}/keep.conf`, 'old\n', { mode: 0o644 });
+      await assert.rejects(
+        fx.t.putFiles([
+          { path: `${dir}/other.conf`, content: 'x', mode: 0o644 },
+          { path: `${dir}/keep.conf`, content: 'new\n', mode: 0o644 },
+          { path: `${dir}/keep.conf/below-a-file`, content: 'y', mode: 0o644 },
+        ]),
+        (e: HaupError) => e.code === 'HAUP_REMOTE_COMMAND' && e.message.includes('writing 3 files failed'),
+      );
+      assert.equal((await fx.t.get(`${dir}/keep.conf`))?.toString(), 'old\n');
+      assert.deepEqual(await fx.list(dir), ['keep.conf']);
+    });
+
+    test('an unknown owner is refused before anything is replaced', async () => {
+      const dir = `${fx.root}/owner`;
       await fx.t.put(`${dir}/keep.conf`, 'old\n', { mode: 0o644 });
       await assert.rejects(
         fx.t.putFiles([
