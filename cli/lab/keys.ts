@@ -1,5 +1,7 @@
-// SSH key pairs for the lab (its login key and each host's host key), made in-process with ssh2.
-import ssh2 from 'ssh2';
+// Ed25519 SSH key pairs for the lab (its login key, each host's host key), made in-process.
+// Our own OpenSSH encoder: ssh2 1.17's generateKeyPairSync drops a leading zero byte of the key
+// (about 1 key in 256), which sshd then refuses with "error in libcrypto".
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
 export interface SshKeyPair {
   /** OpenSSH private key file text ("-----BEGIN OPENSSH PRIVATE KEY-----"), no passphrase. */
@@ -8,8 +10,67 @@ export interface SshKeyPair {
   readonly publicKey: string;
 }
 
-/** Ed25519, as `ssh-keygen -t ed25519 -N ''` makes it; ~1 ms instead of a process per key. */
+const KEY_TYPE = 'ssh-ed25519';
+
+/** RFC 4251 §5 "string": uint32 length, then the bytes. */
+function sshString(data: Buffer | string): Buffer {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(bytes.length);
+  return Buffer.concat([len, bytes]);
+}
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+/** RFC 8709 §4: the public key blob is string "ssh-ed25519", string key (32 bytes). */
+export function ed25519PublicBlob(publicKey: Buffer): Buffer {
+  if (publicKey.length !== 32) throw new Error(`an ed25519 public key has 32 bytes, not ${publicKey.length}`);
+  return Buffer.concat([sshString(KEY_TYPE), sshString(publicKey)]);
+}
+
+/**
+ * The unencrypted "openssh-key-v1" format of OpenSSH's PROTOCOL.key: header, cipher and kdf "none",
+ * one public key, then the private section (check ints, type, public key, seed || public key,
+ * comment, padding 1, 2, 3, ... to a multiple of 8).
+ */
+export function encodeOpensshEd25519(seed: Buffer, publicKey: Buffer, comment: string, checkInt: number): SshKeyPair {
+  if (seed.length !== 32) throw new Error(`an ed25519 seed has 32 bytes, not ${seed.length}`);
+  const blob = ed25519PublicBlob(publicKey);
+  const section = Buffer.concat([
+    uint32(checkInt),
+    uint32(checkInt),
+    sshString(KEY_TYPE),
+    sshString(publicKey),
+    sshString(Buffer.concat([seed, publicKey])),
+    sshString(comment),
+  ]);
+  const padLength = (8 - (section.length % 8)) % 8;
+  const padding = Buffer.from(Array.from({ length: padLength }, (_, i) => i + 1));
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0', 'latin1'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    uint32(1),
+    sshString(blob),
+    sshString(Buffer.concat([section, padding])),
+  ]);
+  const lines = body.toString('base64').match(/.{1,70}/g) ?? [];
+  return {
+    privateKey: ['-----BEGIN OPENSSH PRIVATE KEY-----', ...lines, '-----END OPENSSH PRIVATE KEY-----', ''].join('\n'),
+    publicKey: `${KEY_TYPE} ${blob.toString('base64')}${comment ? ` ${comment}` : ''}`,
+  };
+}
+
+/** A fresh key pair, as `ssh-keygen -t ed25519 -N '' -C comment` makes it, without a process per key. */
 export function generateEd25519(comment: string): SshKeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const x = publicKey.export({ format: 'jwk' }).x;
+  const d = privateKey.export({ format: 'jwk' }).d;
+  if (!x || !d) throw new Error('node:crypto did not export the ed25519 key as JWK');
+  return encodeOpensshEd25519(Buffer.from(d, 'base64url'), Buffer.from(x, 'base64url'), comment, randomBytes(4).readUInt32BE(0));
 }
