@@ -30,7 +30,9 @@ export interface KeyPair {
 export async function generateKey(dir: string, name: string, opts: { type?: 'ed25519' | 'ecdsa' | 'rsa'; passphrase?: string } = {}): Promise<KeyPair> {
   const privatePath = join(dir, name);
   const type = opts.type ?? 'ed25519';
-  await run('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', opts.passphrase ?? '', '-C', `haup-test-${name}`, '-f', privatePath]);
+  // -a 1: one bcrypt KDF round for passphrase keys (default 16 costs ~1.5 s per parse in ssh2's JS bcrypt).
+  const kdf = opts.passphrase ? ['-a', '1'] : [];
+  await run('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), ...kdf, '-N', opts.passphrase ?? '', '-C', `haup-test-${name}`, '-f', privatePath]);
   const publicLine = (await readFile(`${privatePath}.pub`, 'utf8')).trim();
   return { privatePath, publicLine, blob: Buffer.from(publicLine.split(/\s+/)[1] ?? '', 'base64') };
 }
@@ -40,7 +42,10 @@ export interface Sshd {
   port: number;
   pid: number;
   dir: string;
+  /** The first host key (the one in knownHostsLine). */
   hostKey: KeyPair;
+  /** Every host key, in hostKeyTypes order. */
+  hostKeys: KeyPair[];
   /** A key authorized for root. */
   clientKey: KeyPair;
   /** A known_hosts file holding exactly this server's host key. */
@@ -54,7 +59,8 @@ export interface Sshd {
 }
 
 export interface SshdOptions {
-  hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa';
+  /** Host key types (default ['ed25519']); sshd offers all of them. */
+  hostKeyTypes?: ReadonlyArray<'ed25519' | 'ecdsa' | 'rsa'>;
   /** Extra sshd_config lines; they take precedence over the defaults. */
   config?: readonly string[];
   /** Reuse a client key (e.g. to authorize the same key on a jump host and a target). */
@@ -121,7 +127,8 @@ function isGone(pid: number): boolean {
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'haup-sshd-'));
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
-  const hostKey = await generateKey(dir, 'host_key', { type: opts.hostKeyType ?? 'ed25519' });
+  const hostKeys = await Promise.all((opts.hostKeyTypes ?? ['ed25519']).map((type) => generateKey(dir, `host_key_${type}`, { type })));
+  const hostKey = hostKeys[0]!;
   const clientKey = opts.clientKey ?? (await generateKey(dir, 'client_key'));
   await writeFile(join(dir, 'authorized_keys'), `${clientKey.publicLine}\n`, { mode: 0o600 });
 
@@ -135,7 +142,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         ...(opts.config ?? []),
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
-        `HostKey ${hostKey.privatePath}`,
+        ...hostKeys.map((k) => `HostKey ${k.privatePath}`),
         'PidFile none',
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
         'PermitRootLogin prohibit-password',
@@ -176,6 +183,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       pid,
       dir,
       hostKey,
+      hostKeys,
       clientKey,
       knownHostsFile,
       knownHostsLine,

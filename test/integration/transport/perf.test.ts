@@ -11,6 +11,10 @@ import { sshdUnavailable, startSshd, type Sshd } from '../../support/sshd.js';
 
 const unavailable = sshdUnavailable();
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
+const cpu = (c0: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(c0);
+  return `${((d.user + d.system) / 1000).toFixed(0)} ms`;
+};
 
 describe('ssh transport cost', { skip: unavailable ?? false }, () => {
   let sshd: Sshd;
@@ -54,6 +58,7 @@ describe('ssh transport cost', { skip: unavailable ?? false }, () => {
     // One connection per "host", all to this sshd: the machine does the work 40 lab sshds would. (A pool shares
     // one connection per user@host:port, so each host gets its own connectSsh here.)
     const cold = performance.now();
+    const cpu0 = process.cpuUsage();
     const transports = await Promise.all(hosts.map((_, i) => connectSsh({ host: sshd.host, port: sshd.port, name: `h${i}` }, opts)));
     const coldConnect = ms(cold);
     assert.equal(sshd.connections(), 40);
@@ -66,7 +71,9 @@ describe('ssh transport cost', { skip: unavailable ?? false }, () => {
       }),
     );
     const coldTotal = ms(cold);
+    const coldCpu = cpu(cpu0);
     const noop = performance.now();
+    const cpu1 = process.cpuUsage();
     await Promise.all(
       transports.map(async (tr, i) => {
         const facts = await tr.statFiles(files(hosts[i]!).map((f) => f.path));
@@ -74,7 +81,11 @@ describe('ssh transport cost', { skip: unavailable ?? false }, () => {
       }),
     );
     const noopTotal = ms(noop);
+    const noopCpu = cpu(cpu1);
     await Promise.all(transports.map((tr) => tr.close()));
-    t.diagnostic(`${new Set(transports).size} connections: connect ${coldConnect}, cold (stat + put 4 files/420 KB + exec) ${coldTotal}; no-op stat ${noopTotal}`);
+    t.diagnostic(
+      `${transports.length} connections: connect ${coldConnect}, cold (stat + put 4 files/420 KB + exec) ${coldTotal} ` +
+        `(client CPU ${coldCpu}); no-op stat ${noopTotal} (client CPU ${noopCpu})`,
+    );
   });
 });

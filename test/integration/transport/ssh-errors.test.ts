@@ -166,6 +166,34 @@ describe('ssh connection failures against a real sshd', { skip: unavailable ?? f
     }
   });
 
+  test('RSA and ECDSA client keys authenticate as well as ed25519', async () => {
+    for (const type of ['rsa', 'ecdsa'] as const) {
+      const key = await generateKey(dir, `client_${type}`, { type });
+      const s = await startSshd({ clientKey: key });
+      try {
+        const tr = await connectSsh({ host: s.host, port: s.port }, { ...base, identityFiles: [key.privatePath], knownHostsFiles: [s.knownHostsFile] });
+        assert.equal((await tr.exec(['echo', type])).stdout, `${type}\n`);
+        await tr.close();
+      } finally {
+        await s.stop();
+      }
+    }
+  });
+
+  test('a server with several host keys is checked against the type on record (ECDSA here), not refused', async () => {
+    const s = await startSshd({ hostKeyTypes: ['ed25519', 'ecdsa'] });
+    try {
+      const ecdsa = s.hostKeys[1]!;
+      const kh = join(dir, 'ecdsa_known_hosts');
+      await writeFile(kh, `[127.0.0.1]:${s.port} ${ecdsa.publicLine.split(' ').slice(0, 2).join(' ')}\n`);
+      const tr = await connectSsh({ host: s.host, port: s.port }, { ...base, identityFiles: [s.clientKey.privatePath], knownHostsFiles: [kh] });
+      assert.equal((await tr.exec(['true'])).code, 0);
+      await tr.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('a command that outlives its timeout is killed and reported, and the connection stays usable', async () => {
     const t = await connectSsh(target(), base);
     try {
