@@ -32,6 +32,8 @@ function run(file: string, args: readonly string[], opts: { env?: NodeJS.Process
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A program that never reads stdin may exit before we close it: EPIPE is no error here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
