@@ -1,0 +1,52 @@
+// The agent's log: one line per event on stdout, journald-friendly (syslog priority prefix, no timestamp, under systemd).
+
+export type LogLevel = 'error' | 'warn' | 'info';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** sd-daemon(3) priority prefixes: journald reads them and strips them (SyslogLevelPrefix=yes). */
+const SYSLOG_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6 };
+const WORD: Record<LogLevel, string> = { error: 'error: ', warn: 'warning: ', info: '' };
+
+export interface LogFormat {
+  /** Under journald: `<6>message`; journald adds its own timestamp. */
+  journald: boolean;
+}
+
+/**
+ * One log line (with its newline). Outside journald it starts with an ISO timestamp with
+ * milliseconds, so a log file alone shows how long a takeover took. Embedded newlines are flattened:
+ * a line is an event.
+ */
+export function formatLogLine(level: LogLevel, message: string, format: LogFormat, at: Date): string {
+  const text = `${WORD[level]}${message.replace(/\r?\n/g, ' | ')}`;
+  return format.journald ? `<${SYSLOG_PRIORITY[level]}>${text}\n` : `${at.toISOString()} ${text}\n`;
+}
+
+/** systemd sets JOURNAL_STREAM when stdout is connected to the journal (systemd.exec(5)). */
+export function logFormatFromEnv(env: NodeJS.ProcessEnv): LogFormat {
+  return { journald: typeof env.JOURNAL_STREAM === 'string' && env.JOURNAL_STREAM !== '' };
+}
+
+/**
+ * A logger writing to `write` (default: process.stdout, which is synchronous for files and pipes on
+ * Linux, so lines are never lost at exit).
+ */
+export function createLogger(
+  write: (line: string) => void = (line) => void process.stdout.write(line),
+  format: LogFormat = logFormatFromEnv(process.env),
+  now: () => Date = () => new Date(),
+): Logger {
+  const emit = (level: LogLevel) => (message: string) => {
+    try {
+      write(formatLogLine(level, message, format, now()));
+    } catch {
+      // stdout closed (EPIPE): the agent must keep running without its log
+    }
+  };
+  return { info: emit('info'), warn: emit('warn'), error: emit('error') };
+}

@@ -1,0 +1,318 @@
+// The running agent: input (packets, timers, scripts, links, signals) -> step() -> perform(actions), for every instance.
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { runScript } from '../checks/runner.js';
+import type { HaupConfig, SyncGroupConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { LinkState } from '../net/link-watch.js';
+import type { ReceivedPacket } from '../net/socket.js';
+import { writeStatus, type AgentStatus } from '../status.js';
+import { step } from '../vrrp/fsm.js';
+import type { Action, Event } from '../vrrp/fsm-types.js';
+import { advertExpectation } from '../vrrp/instance.js';
+import { syncGroupStep, type SyncGroup } from '../vrrp/sync-group.js';
+import { RuntimeInstance, type InstanceHost } from './instance.js';
+import { garpFacts, readInterfaces, type GarpFacts } from './interfaces.js';
+import { LinkPool } from './links.js';
+import { groupNotifyCalls, instanceNotifyCalls, type NotifyCall } from './notify.js';
+import { classifyPacket } from './receive.js';
+import { ScriptPool, describeResult, scriptPermit, type ScriptPolicy } from './scripts.js';
+import { SocketPool, type OpenSocket } from './sockets.js';
+import { instanceStatus, stateName } from './status-view.js';
+import { healthEvents, instanceHealth, trackedFor } from './tracking.js';
+
+export interface AgentOptions {
+  configFile: string;
+  stateFile: string;
+  log: Logger;
+  /** Called with every input event as one JSON line (haup-agent run --record). */
+  record?: (line: string) => void;
+  version?: string;
+}
+
+/** Notify scripts are not waited for, but one that hangs this long is killed. */
+const NOTIFY_TIMEOUT_MS = 60_000;
+const STATUS_EVERY_MS = 5000;
+const DROP_LOG_EVERY_MS = 60_000;
+
+export class Agent implements InstanceHost {
+  readonly log: Logger;
+  config: HaupConfig | undefined;
+  configHash = '';
+  readonly instances = new Map<string, RuntimeInstance>();
+  groups = new Map<string, { cfg: SyncGroupConfig; state: SyncGroup }>();
+  readonly sockets: SocketPool;
+  readonly links: LinkPool;
+  readonly scripts: ScriptPool;
+  readonly garpByIf = new Map<string, GarpFacts>();
+  stopping = false;
+  private readonly queue: { inst: RuntimeInstance; ev: Event }[] = [];
+  private draining = false;
+  private statusQueued = false;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private statusError: string | undefined;
+  private readonly startedAt = new Date().toISOString();
+  private readonly dropLogged = new Map<string, number>();
+  private readonly waitingLogged = new Set<string>();
+  readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(readonly opts: AgentOptions) {
+    this.log = opts.log;
+    this.sockets = new SocketPool(
+      (s, p) => this.onPacket(s, p),
+      (s, err) => this.log.error(`socket ${s.key}: ${err.message}`),
+    );
+    this.links = new LinkPool(
+      (ifname, state) => this.onLinkChange(ifname, state),
+      (ifname, err) => this.log.warn(`watching ${ifname}: ${err.message}`),
+    );
+    this.scripts = new ScriptPool(this.log, (name) => this.onScriptChange(name));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // InstanceHost
+
+  clock(): number {
+    return performance.now();
+  }
+
+  socket(key: string): OpenSocket | undefined {
+    return this.sockets.get(key);
+  }
+
+  garp(ifname: string): GarpFacts | undefined {
+    return this.garpByIf.get(ifname);
+  }
+
+  /** Queues an event; events are stepped one at a time, in order, even when an action causes another. */
+  feed(inst: RuntimeInstance, ev: Event): void {
+    this.queue.push({ inst, ev });
+    if (!this.draining) this.drain();
+  }
+
+  changed(): void {
+    if (this.statusQueued) return;
+    this.statusQueued = true;
+    setImmediate(() => {
+      this.statusQueued = false;
+      this.writeStatusNow();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The loop
+
+  private drain(): void {
+    this.draining = true;
+    try {
+      for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+        const { inst, ev } = item;
+        if (inst.stopped) continue;
+        const now = this.clock();
+        this.opts.record?.(JSON.stringify({ t: Number(now.toFixed(3)), instance: inst.name, event: ev }));
+        let result;
+        try {
+          result = step(inst.vr, ev, now);
+        } catch (err) {
+          this.log.error(`${inst.name}: state machine rejected ${ev.type}: ${(err as Error).message}`);
+          continue;
+        }
+        inst.vr = result.vr;
+        for (const a of inst.perform(result.actions, now)) this.afterAction(inst, a);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private afterAction(inst: RuntimeInstance, a: Action): void {
+    if (a.type === 'notify') {
+      for (const call of instanceNotifyCalls(inst.name, inst.cfg.notify, a.state, inst.vr.effectivePriority)) this.runNotify(call);
+      return;
+    }
+    if (a.type !== 'transition') return;
+    inst.lastTransitionAt = new Date().toISOString();
+    const detail = a.detail === undefined ? '' : ` detail=${a.detail}`;
+    this.log.info(`${inst.name}: ${stateName(a.from)} -> ${stateName(a.to)} reason=${a.reason}${detail}`);
+    this.changed();
+    if (!this.stopping) this.syncGroupAfter(inst, a);
+  }
+
+  private syncGroupAfter(inst: RuntimeInstance, t: Extract<Action, { type: 'transition' }>): void {
+    const g = [...this.groups.values()].find((x) => x.cfg.members.includes(inst.name));
+    if (!g) return;
+    const routers = Object.fromEntries(g.cfg.members.flatMap((m) => {
+      const member = this.instances.get(m);
+      return member && member.started && !member.stopped ? [[m, member.vr]] : [];
+    }));
+    const res = syncGroupStep(g.state, routers, inst.name, t);
+    g.state = res.group;
+    for (const f of res.forced) {
+      const target = this.instances.get(f.instance);
+      if (target) this.feed(target, f.event);
+    }
+    if (res.notify) {
+      this.log.info(`vrrp_sync_group ${g.cfg.name}: now ${res.notify.toUpperCase()}`);
+      for (const call of groupNotifyCalls(g.cfg.name, g.cfg.notify, res.notify)) this.runNotify(call);
+    }
+  }
+
+  policy(): ScriptPolicy {
+    const g = this.config?.globalDefs;
+    return { security: g?.enableScriptSecurity ?? false, defaultUser: g?.scriptUser };
+  }
+
+  private runNotify(call: NotifyCall): void {
+    const permit = scriptPermit(call.script.script, call.script.user, this.policy());
+    if ('refused' in permit) {
+      this.log.error(`${call.label}: refusing to run ${call.script.script} (${call.script.file}:${call.script.line}): ${permit.refused}`);
+      return;
+    }
+    const account = permit.account ? { uid: permit.account.uid, gid: permit.account.gid } : {};
+    const p = runScript(call.script.script, { timeoutMs: NOTIFY_TIMEOUT_MS, args: call.args, ...account }).then((r) => {
+      if (!r.ok) this.log.warn(`${call.label}: ${call.script.script} ${call.args.join(' ')}: ${describeResult(r)}`.replace(/ +:/, ':'));
+    });
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  private onPacket(sock: OpenSocket, packet: ReceivedPacket): void {
+    try {
+      const members = [...this.instances.values()].filter((i) => i.socketKey === sock.key && !i.stopped);
+      const elsewhere = new Set(
+        [...this.instances.values()].filter((i) => i.socketKey !== sock.key && i.cfg.family === sock.family && i.cfg.interface === sock.ifname).map((i) => i.cfg.vrid),
+      );
+      const receivers = members.map((i) => ({ name: i.name, vrid: i.cfg.vrid, expectation: advertExpectation(i.cfg), checkTtl: i.cfg.unicastPeers.length === 0 }));
+      const d = classifyPacket(packet, sock.family, receivers, elsewhere);
+      if (d.kind === 'advert') {
+        const inst = this.instances.get(d.instance) as RuntimeInstance;
+        inst.count('received');
+        if (d.priority === 0) inst.count('priority-zero-received');
+        this.feed(inst, { type: 'advert', src: d.src, priority: d.priority, intervalCs: d.intervalCs });
+      } else if (d.kind === 'drop') {
+        for (const n of d.instances) this.instances.get(n)?.count(d.reason);
+        this.logDrop(d.instances, d.reason, d.detail, d.src);
+      }
+    } catch (err) {
+      // A packet must never take the agent down (issue 3: "a malformed packet can never crash it").
+      this.log.error(`packet from ${packet.src} on ${sock.ifname}: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  private logDrop(instances: string[], reason: string, detail: string, src: string): void {
+    if (reason === 'vrid') return; // other routers' VRIDs on the link are normal: counted only
+    const key = `${instances.join(',')} ${reason} ${src}`;
+    const now = this.clock();
+    const last = this.dropLogged.get(key);
+    if (last !== undefined && now - last < DROP_LOG_EVERY_MS) return;
+    this.dropLogged.set(key, now);
+    this.log.warn(`${instances.join(', ')}: dropped advert from ${src}: ${reason} (${detail})${last === undefined ? '' : '; repeats are counted, logged once a minute'}`);
+  }
+
+  onScriptChange(name: string): void {
+    for (const inst of this.instances.values()) if (inst.cfg.trackScripts.some((t) => t.script === name)) this.refreshHealth(inst);
+  }
+
+  private onLinkChange(ifname: string, state: LinkState): void {
+    this.log.info(`interface ${ifname}: link ${state.usable ? 'up' : `down (${state.exists ? `${state.up ? 'no carrier' : 'admin down'}` : 'gone'})`}`);
+    if (state.usable) void this.refreshGarpFacts([ifname]);
+    for (const inst of this.instances.values()) {
+      if (inst.cfg.interface === ifname || inst.cfg.trackInterfaces.some((t) => t.interface === ifname)) this.refreshHealth(inst);
+    }
+  }
+
+  async refreshGarpFacts(ifnames: Iterable<string>): Promise<void> {
+    try {
+      const { found } = await readInterfaces(ifnames);
+      for (const [name, info] of found) this.garpByIf.set(name, await garpFacts(info));
+    } catch (err) {
+      this.log.warn(`reading interfaces for gratuitous ARP: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Brings the instance in line with its tracks. Before its startup event, it waits until every
+   * weight-0 track script has reported once (keepalived num_script_init), then starts with the faults and
+   * priority they give.
+   */
+  refreshHealth(inst: RuntimeInstance): void {
+    if (inst.stopped || this.stopping) return;
+    const h = instanceHealth(inst.cfg, trackedFor(inst.cfg, (n) => this.scripts.status(n), (i) => this.links.status(i)));
+    if (!inst.started) {
+      if (h.pending.length > 0) {
+        if (!this.waitingLogged.has(inst.name)) this.log.info(`${inst.name}: waiting for ${h.pending.join(', ')} to report before starting`);
+        this.waitingLogged.add(inst.name);
+        return;
+      }
+      inst.started = true;
+      if (h.priority !== inst.vr.effectivePriority) this.feed(inst, { type: 'priority-changed', priority: h.priority });
+      for (const f of h.faults) this.feed(inst, { type: 'fault', source: f });
+      this.feed(inst, { type: 'startup' });
+      return;
+    }
+    for (const ev of healthEvents(inst.vr, h)) {
+      if (ev.type === 'priority-changed') this.log.info(`${inst.name}: effective priority ${inst.vr.effectivePriority} -> ${ev.priority}`);
+      this.feed(inst, ev);
+      if (ev.type === 'priority-changed') this.changed();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Status
+
+  statusSnapshot(): AgentStatus {
+    const now = new Date().toISOString();
+    return {
+      agent: 'haup-agent',
+      version: this.opts.version ?? 'dev',
+      pid: process.pid,
+      node: this.config?.globalDefs.routerId ?? hostname(),
+      configFile: this.opts.configFile,
+      configHash: this.configHash,
+      startedAt: this.startedAt,
+      updatedAt: now,
+      instances: [...this.instances.values()].map((i) =>
+        instanceStatus({
+          cfg: i.cfg,
+          vr: i.vr,
+          stopped: i.stopped,
+          vipsHeld: i.vipsHeld,
+          lastTransitionAt: i.lastTransitionAt,
+          counters: i.counters,
+          tracks: [
+            ...i.cfg.trackScripts.map((t) => ({ name: t.script, kind: 'script' as const, healthy: this.scripts.status(t.script) === 'up' })),
+            ...[i.cfg.interface, ...i.cfg.trackInterfaces.map((t) => t.interface).filter((n) => n !== i.cfg.interface)].map((n) => ({
+              name: n,
+              kind: 'interface' as const,
+              healthy: this.links.status(n) === 'up',
+            })),
+          ],
+        }),
+      ),
+    };
+  }
+
+  writeStatusNow(): void {
+    try {
+      writeStatus(this.opts.stateFile, this.statusSnapshot());
+      this.statusError = undefined;
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (msg !== this.statusError) this.log.error(`cannot write the status file ${this.opts.stateFile}: ${msg}`);
+      this.statusError = msg;
+    }
+  }
+
+  startStatusTimer(): void {
+    this.statusTimer ??= setInterval(() => this.writeStatusNow(), STATUS_EVERY_MS);
+    this.statusTimer.unref();
+  }
+
+  stopStatusTimer(): void {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.statusTimer = undefined;
+  }
+}

@@ -1,0 +1,193 @@
+// Starting, reloading (SIGHUP) and stopping (SIGTERM) the agent's instances.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { formatDiagnostic } from '../config/check.js';
+import { loadConfig } from '../config/load.js';
+import type { Diagnostic, HaupConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { routerConfig } from '../vrrp/instance.js';
+import type { Agent } from './agent.js';
+import { RuntimeInstance } from './instance.js';
+import { garpFacts, readInterfaces, type Readings } from './interfaces.js';
+import { planReload, vipChanges } from './reload-plan.js';
+import {
+  allVipAddresses,
+  buildGroups,
+  interfacesNeeded,
+  newRouter,
+  prepareInstances,
+  socketSpecOf,
+  usedScripts,
+  watchedInterfaces,
+  type PrepareResult,
+} from './setup.js';
+import { instanceHealth, trackedFor } from './tracking.js';
+
+export interface LoadedConfig {
+  config: HaupConfig;
+  diagnostics: Diagnostic[];
+  errors: number;
+  /** sha256 (hex) of the main config file's bytes as read: `haup deploy` compares it with what it pushed. */
+  hash: string;
+}
+
+export function readConfig(file: string): LoadedConfig {
+  let hash = '';
+  try {
+    hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    // loadConfig reports the unreadable file
+  }
+  const { config, diagnostics } = loadConfig(file);
+  return { config, diagnostics, errors: diagnostics.filter((d) => d.severity === 'error').length, hash };
+}
+
+export function logDiagnostics(log: Logger, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d).replace(/: (error|warning): /, ': '));
+}
+
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Reads interfaces and prepares instances; an IPv6 link-local address may still be tentative (DAD): wait up to ~3 s. */
+async function readAndPrepare(config: HaupConfig, extraVips: readonly string[] = []): Promise<{ readings: Readings; prep: PrepareResult }> {
+  for (let attempt = 0; ; attempt++) {
+    const readings = await readInterfaces(interfacesNeeded(config));
+    const prep = prepareInstances(config.instances, readings.found, [...allVipAddresses(config), ...extraVips]);
+    const addressOnly = config.instances.every((i) => readings.found.has(i.interface));
+    if (prep.ok || !addressOnly || attempt >= 15) return { readings, prep };
+    await sleep(200);
+  }
+}
+
+async function setGarpFacts(agent: Agent, readings: Readings): Promise<void> {
+  for (const [name, info] of readings.found) agent.garpByIf.set(name, await garpFacts(info));
+}
+
+export async function startAgent(agent: Agent, config: HaupConfig, hash: string): Promise<void> {
+  const { readings, prep } = await readAndPrepare(config);
+  if (!prep.ok) throw new StartError(prep.errors.join('\n'));
+  await setGarpFacts(agent, readings);
+  if (agent.stopping) return;
+  agent.config = config;
+  agent.configHash = hash;
+  agent.sockets.sync(prep.prepared.map((p) => p.spec));
+  for (const p of prep.prepared) agent.instances.set(p.cfg.name, new RuntimeInstance(p.cfg, newRouter(p), p.source, p.socketKey, agent));
+  agent.groups = buildGroups(config, new Map());
+  agent.links.sync(watchedInterfaces(config), readings.found, readings.missing);
+  agent.scripts.sync(usedScripts(config), agent.policy());
+  const list = prep.prepared.map((p) => `${p.cfg.name} (VRID ${p.cfg.vrid} on ${p.cfg.interface}, VRRPv${p.cfg.version}, priority ${p.cfg.priority}, from ${p.source})`);
+  agent.log.info(`starting ${list.length} instance${list.length === 1 ? '' : 's'}: ${list.join('; ') || 'none'}`);
+  for (const inst of agent.instances.values()) agent.refreshHealth(inst);
+  agent.startStatusTimer();
+  agent.writeStatusNow();
+}
+
+/**
+ * SIGHUP: re-reads the config. Any error keeps the running config untouched. Instances with the same
+ * name, VRID, interface and family keep their state and VIPs (a `reload` event, no transition);
+ * removed ones shut down (priority 0, VIPs released, notify stop); new ones start.
+ */
+export async function reloadAgent(agent: Agent): Promise<void> {
+  const file = agent.opts.configFile;
+  const log = agent.log;
+  if (agent.stopping || !agent.config) return;
+  log.info(`reloading ${file} (SIGHUP)`);
+  const loaded = readConfig(file);
+  logDiagnostics(log, loaded.diagnostics);
+  if (loaded.errors > 0) {
+    log.error(`reload rejected: ${loaded.errors} error${loaded.errors === 1 ? '' : 's'} in ${file}; still running the previous configuration`);
+    return;
+  }
+  const old = agent.config;
+  const next = loaded.config;
+  let readings: Readings;
+  let prep: PrepareResult;
+  try {
+    ({ readings, prep } = await readAndPrepare(next, allVipAddresses(old)));
+    if (prep.ok) await setGarpFacts(agent, readings);
+  } catch (err) {
+    log.error(`reload rejected: ${(err as Error).message}; still running the previous configuration`);
+    return;
+  }
+  if (!prep.ok) {
+    for (const e of prep.errors) log.error(e);
+    log.error('reload rejected; still running the previous configuration');
+    return;
+  }
+  if (agent.stopping) return;
+  const plan = planReload(old.instances, next.instances);
+  const removed = plan.remove.map((r) => agent.instances.get(r.name)).filter((i): i is RuntimeInstance => i !== undefined);
+  const prepared = new Map(prep.prepared.map((p) => [p.cfg.name, p]));
+  try {
+    // New sockets open first; the removed instances' sockets stay for their priority-0 goodbye.
+    agent.sockets.sync([...prep.prepared.map((p) => p.spec), ...removed.map((i) => socketSpecOf(i.cfg, i.source))]);
+  } catch (err) {
+    log.error(`reload rejected: cannot open a VRRP socket: ${(err as Error).message}; still running the previous configuration`);
+    return;
+  }
+
+  for (const inst of removed) {
+    agent.feed(inst, { type: 'shutdown' });
+    inst.stopped = true;
+    inst.cancelTimers();
+    log.info(`${inst.name}: removed from the configuration`);
+  }
+  agent.config = next;
+  agent.configHash = loaded.hash;
+  agent.groups = buildGroups(next, agent.groups);
+  agent.links.sync(watchedInterfaces(next), readings.found, readings.missing);
+  agent.scripts.sync(usedScripts(next), agent.policy());
+
+  const instances = new Map<string, RuntimeInstance>();
+  for (const { old: o, next: n } of plan.keep) {
+    const inst = agent.instances.get(o.name) as RuntimeInstance;
+    const p = prepared.get(n.name) as NonNullable<ReturnType<typeof prepared.get>>;
+    if (inst.vr.state === 'master') {
+      const change = vipChanges(inst.cfg, n);
+      inst.removeVips(change.remove, false);
+      inst.cfg = n;
+      inst.addVips(change.add);
+      if (change.add.length > 0) inst.sendGarp(n.garp.masterRepeat, change.add);
+    }
+    inst.cfg = n;
+    inst.source = p.source;
+    inst.socketKey = p.socketKey;
+    const h = instanceHealth(n, trackedFor(n, (s) => agent.scripts.status(s), (i) => agent.links.status(i)));
+    agent.feed(inst, { type: 'reload', config: routerConfig(n, p.source), priority: h.priority });
+  }
+  for (const n of next.instances) {
+    const kept = agent.instances.get(n.name);
+    const p = prepared.get(n.name) as NonNullable<ReturnType<typeof prepared.get>>;
+    instances.set(n.name, kept && !kept.stopped ? kept : new RuntimeInstance(n, newRouter(p), p.source, p.socketKey, agent));
+  }
+  agent.instances.clear();
+  for (const [name, inst] of instances) agent.instances.set(name, inst);
+  agent.sockets.sync(prep.prepared.map((p) => p.spec));
+  for (const inst of agent.instances.values()) agent.refreshHealth(inst);
+  agent.writeStatusNow();
+  log.info(`reloaded ${file}: ${plan.keep.length} kept, ${plan.add.length} added, ${plan.remove.length} removed`);
+}
+
+/** SIGTERM/SIGINT: priority 0 from every master, VIPs released, notify_stop; waits up to 5 s for VIPs and notify scripts. */
+export async function stopAgent(agent: Agent, why: string): Promise<void> {
+  if (agent.stopping) return;
+  agent.stopping = true;
+  agent.log.info(`${why}: stopping (priority 0 adverts, releasing VIPs)`);
+  agent.scripts.stopAll();
+  agent.links.stopAll();
+  agent.stopStatusTimer();
+  const all = [...agent.instances.values()];
+  for (const inst of all) agent.feed(inst, { type: 'shutdown' });
+  for (const inst of all) {
+    inst.stopped = true;
+    inst.cancelTimers();
+  }
+  await Promise.race([Promise.allSettled([...all.map((i) => i.vipsSettled()), ...agent.inFlight]), sleep(5000)]);
+  agent.sockets.closeAll();
+  agent.writeStatusNow();
+  agent.log.info('stopped');
+}

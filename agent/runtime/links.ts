@@ -1,0 +1,60 @@
+// Link state of every interface some instance tracks, kept current by one netlink watcher per interface.
+import type { CheckStatus } from '../checks/hysteresis.js';
+import { linkStateOf, watchLink, type LinkState, type LinkWatcher } from '../net/link-watch.js';
+import type { InterfaceInfo } from '../net/vips.js';
+
+interface Watched {
+  watcher: LinkWatcher;
+  usable: boolean | undefined;
+}
+
+export type LinkWatchFactory = typeof watchLink;
+
+export class LinkPool {
+  private readonly watched = new Map<string, Watched>();
+
+  constructor(
+    private readonly onChange: (ifname: string, state: LinkState) => void,
+    private readonly onError: (ifname: string, err: Error) => void,
+    private readonly watch: LinkWatchFactory = watchLink,
+  ) {}
+
+  /** 'up' when administratively up with carrier, 'down' otherwise (also when missing), 'init' before the first reading. */
+  status(ifname: string): CheckStatus {
+    const u = this.watched.get(ifname)?.usable;
+    return u === undefined ? 'init' : u ? 'up' : 'down';
+  }
+
+  /**
+   * Watches exactly `ifnames`. `known` holds fresh `ip -j addr` readings: an interface found there
+   * starts with that state (absent from it = not read yet, or missing if listed in `missing`).
+   */
+  sync(ifnames: Iterable<string>, known: ReadonlyMap<string, InterfaceInfo>, missing: ReadonlySet<string> = new Set()): void {
+    const want = new Set(ifnames);
+    for (const [name, w] of this.watched) {
+      if (want.has(name)) continue;
+      w.watcher.stop();
+      this.watched.delete(name);
+    }
+    for (const name of want) {
+      if (this.watched.has(name)) continue;
+      const info = known.get(name);
+      const entry: Watched = { watcher: undefined as unknown as LinkWatcher, usable: info ? linkStateOf(name, info).usable : missing.has(name) ? false : undefined };
+      this.watched.set(name, entry);
+      entry.watcher = this.watch(
+        name,
+        (state) => {
+          if (entry.usable === state.usable) return;
+          entry.usable = state.usable;
+          this.onChange(name, state);
+        },
+        { onError: (err) => this.onError(name, err) },
+      );
+    }
+  }
+
+  stopAll(): void {
+    for (const w of this.watched.values()) w.watcher.stop();
+    this.watched.clear();
+  }
+}

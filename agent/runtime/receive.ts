@@ -1,0 +1,56 @@
+// Decides what one received VRRP packet is for: an advert event for one instance, or a drop counted per reason. Pure.
+//
+// Pipeline (RFC 3768 §7.1 / RFC 5798 §7.1 as keepalived applies them): decodeAdvert (length, header,
+// version, type, checksum) -> the instance with that VRID on this socket -> TTL (not for unicast
+// peers, like keepalived) -> validateAdvert (auth, interval, addresses) -> `advert` event.
+import { decodeAdvert, validateAdvert, VRRP_TTL, type AdvertExpectation } from '../vrrp/packet.js';
+
+export interface Receiver {
+  name: string;
+  vrid: number;
+  expectation: AdvertExpectation;
+  /** keepalived skips the TTL check when the instance talks to unicast peers. */
+  checkTtl: boolean;
+}
+
+export interface RawPacket {
+  data: Uint8Array;
+  src: string;
+  dst: string;
+  ttl: number;
+  truncated: boolean;
+}
+
+export type Delivery =
+  | { kind: 'advert'; instance: string; src: string; priority: number; intervalCs: number }
+  /** Dropped; `instances` are charged with the reason (every receiver when the VRID is unknown). */
+  | { kind: 'drop'; instances: string[]; reason: string; detail: string; src: string }
+  /** For a VRID another socket of this agent serves on the same link: that socket counts it. */
+  | { kind: 'ignore' };
+
+/** The VRID byte of a packet that may not decode (for charging the drop to the right instance). */
+export function peekVrid(data: Uint8Array, family: 4 | 6): number | undefined {
+  const off = family === 4 ? ((data[0] ?? 0) & 0x0f) * 4 : 0;
+  return data[off + 1];
+}
+
+export function classifyPacket(pkt: RawPacket, family: 4 | 6, receivers: readonly Receiver[], servedElsewhere: ReadonlySet<number> = new Set()): Delivery {
+  const drop = (reason: string, detail: string, vrid: number | undefined): Delivery => {
+    if (vrid !== undefined && servedElsewhere.has(vrid)) return { kind: 'ignore' };
+    const owner = receivers.filter((r) => r.vrid === vrid);
+    return { kind: 'drop', instances: (owner.length > 0 ? owner : receivers).map((r) => r.name), reason, detail, src: pkt.src };
+  };
+  if (pkt.truncated) return drop('length', 'datagram larger than the receive buffer', peekVrid(pkt.data, family));
+  const decoded = decodeAdvert(pkt.data, { family, src: pkt.src, dst: pkt.dst, ttl: pkt.ttl, checkTtl: false });
+  if (!decoded.ok) return drop(decoded.reason, decoded.detail, peekVrid(pkt.data, family));
+  const advert = decoded.advert;
+  const receiver = receivers.find((r) => r.vrid === advert.vrid);
+  if (!receiver) return drop('vrid', `VRID ${advert.vrid} is not configured on this interface`, advert.vrid);
+  // RFC 5798 §7.1: MUST verify that the IP TTL / hop limit is 255.
+  if (receiver.checkTtl && advert.ttl !== VRRP_TTL) {
+    return { kind: 'drop', instances: [receiver.name], reason: 'ttl', detail: `TTL ${advert.ttl}, expected ${VRRP_TTL}`, src: advert.src };
+  }
+  const valid = validateAdvert(advert, receiver.expectation);
+  if (!valid.ok) return { kind: 'drop', instances: [receiver.name], reason: valid.reason, detail: valid.detail, src: advert.src };
+  return { kind: 'advert', instance: receiver.name, src: advert.src, priority: advert.priority, intervalCs: advert.intervalCs };
+}
