@@ -73,6 +73,8 @@ export interface RawAddon {
   openVrrp(opts: VrrpSocketOptions): NativeSocket;
   sendFrame(ifname: string, frame: Uint8Array): number;
   ifIndex(ifname: string): number;
+  /** rtnetlink RTM_NEWADDR / RTM_DELADDR (IPv6 adds are nodad); throws EEXIST / EADDRNOTAVAIL / ... Missing in addons built before it existed. */
+  changeAddress?(add: boolean, ifname: string, address: string, prefixLength: number, label?: string): void;
 }
 
 const ADDON_FILE = 'haup_raw.node';

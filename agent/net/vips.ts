@@ -1,6 +1,7 @@
 // Virtual IP addresses and interface facts through iproute2: `ip addr add/del`, `ip -j addr show`.
 import { execFile } from 'node:child_process';
 import { ipBytes, ipFamily } from './address.js';
+import { loadAddon } from './socket.js';
 
 export interface Vip {
   address: string;
@@ -198,4 +199,33 @@ export async function showInterface(ifname: string, run: IpRunner = runIp): Prom
   const info = parseIpJson(stdout).find((i) => i.ifname === ifname);
   if (!info) throw new IpCommandError(['-j', 'addr', 'show', 'dev', ifname], 1, `Device "${ifname}" does not exist.`);
   return info;
+}
+
+/**
+ * Adds a VIP in-process through rtnetlink (the addon), like `ip addr add` but in microseconds: the
+ * takeover path must not wait for a process to start. Falls back to `ip` if the addon predates it.
+ */
+export async function addVipNow(vip: Vip, run: IpRunner = runIp): Promise<'added' | 'exists'> {
+  const addon = loadAddon();
+  if (!addon.changeAddress) return addVip(vip, run);
+  try {
+    addon.changeAddress(true, vip.dev, vip.address, vip.prefix, vip.label);
+    return 'added';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+    throw err;
+  }
+}
+
+/** Removes a VIP through rtnetlink (see addVipNow); 'absent' when the interface did not have it. */
+export async function removeVipNow(vip: Vip, run: IpRunner = runIp): Promise<'removed' | 'absent'> {
+  const addon = loadAddon();
+  if (!addon.changeAddress) return removeVip(vip, run);
+  try {
+    addon.changeAddress(false, vip.dev, vip.address, vip.prefix);
+    return 'removed';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') return 'absent';
+    throw err;
+  }
 }

@@ -14,6 +14,9 @@
  *     socket.close(), socket.ref(), socket.unref(); socket.fd, socket.ifindex, socket.family, socket.ifname
  *   sendFrame(ifname, frame) -> bytes sent
  *   ifIndex(ifname) -> interface index
+ *   changeAddress(add, ifname, address, prefixLength, label?) -> undefined: adds or removes an
+ *     interface address through rtnetlink, like `ip addr add/del` (IPv6: nodad) but in-process, so a
+ *     takeover does not wait for an `ip` process to start. Throws EEXIST / EADDRNOTAVAIL / ...
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -28,7 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define IPPROTO_VRRP_NUM 112
@@ -85,6 +92,7 @@ static const char *errno_name(int err) {
     case EPERM: return "EPERM";
     case ENOENT: return "ENOENT";
     case EINTR: return "EINTR";
+    case EIO: return "EIO";
     case EBADF: return "EBADF";
     case EAGAIN: return "EAGAIN";
     case ENOMEM: return "ENOMEM";
@@ -785,11 +793,141 @@ static napi_value js_if_index(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* changeAddress(add, ifname, address, prefixLength, label?): RTM_NEWADDR / RTM_DELADDR with an ACK. */
+
+static int nl_add_attr(struct nlmsghdr *n, size_t maxlen, unsigned short type, const void *data, size_t alen) {
+  size_t len = RTA_LENGTH(alen);
+  struct rtattr *rta;
+  if (NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(len) > maxlen) return -1;
+  rta = (struct rtattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
+  rta->rta_type = type;
+  rta->rta_len = (unsigned short)len;
+  if (alen) memcpy(RTA_DATA(rta), data, alen);
+  n->nlmsg_len = (unsigned int)(NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(len));
+  return 0;
+}
+
+/* Sends one request and returns the kernel's answer: 0 or a positive errno. */
+static int nl_transact(struct nlmsghdr *req) {
+  struct sockaddr_nl sa;
+  struct timeval tv = {1, 0};
+  char buf[8192];
+  ssize_t n;
+  int fd, err = EIO;
+  fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return errno;
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv); /* never hang the event loop */
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  do {
+    n = sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    err = errno;
+    close(fd);
+    return err;
+  }
+  for (;;) {
+    struct nlmsghdr *h;
+    do {
+      n = recv(fd, buf, sizeof buf, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned int)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != req->nlmsg_seq || h->nlmsg_type != NLMSG_ERROR) continue;
+      err = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      close(fd);
+      return err;
+    }
+  }
+  close(fd);
+  return err;
+}
+
+static napi_value js_change_address(napi_env env, napi_callback_info info) {
+  static unsigned int seq = 0;
+  size_t argc = 5;
+  napi_value argv[5];
+  bool add = false;
+  char ifname[IF_NAMESIZE], text[INET6_ADDRSTRLEN + 1], label[IF_NAMESIZE], detail[128];
+  unsigned char addr[16];
+  uint32_t prefix = 0;
+  unsigned int ifindex;
+  int family, has_label = 0, err;
+  napi_valuetype t;
+  struct {
+    struct nlmsghdr n;
+    struct ifaddrmsg ifa;
+    char attrs[256];
+  } req;
+
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "changeAddress(add, ifname, address, prefixLength, label?): four arguments are required");
+    return NULL;
+  }
+  NAPI_CALL(env, napi_get_value_bool(env, argv[0], &add));
+  if (value_to_string(env, argv[1], ifname, sizeof ifname, "changeAddress: ifname") < 0) return NULL;
+  if (value_to_string(env, argv[2], text, sizeof text, "changeAddress: address") < 0) return NULL;
+  NAPI_CALL(env, napi_get_value_uint32(env, argv[3], &prefix));
+  if (argc >= 5 && napi_typeof(env, argv[4], &t) == napi_ok && t == napi_string) {
+    if (value_to_string(env, argv[4], label, sizeof label, "changeAddress: label") < 0) return NULL;
+    has_label = 1;
+  }
+  if (inet_pton(AF_INET, text, addr) == 1) family = AF_INET;
+  else if (inet_pton(AF_INET6, text, addr) == 1) family = AF_INET6;
+  else {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "changeAddress: address is not an IPv4 or IPv6 address");
+    return NULL;
+  }
+  if (prefix > (family == AF_INET ? 32u : 128u)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "changeAddress: prefixLength is too long for the address family");
+    return NULL;
+  }
+  ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) {
+    throw_errno(env, errno, "if_nametoindex", ifname);
+    return NULL;
+  }
+
+  memset(&req, 0, sizeof req);
+  req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+  req.n.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+  req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  req.n.nlmsg_seq = ++seq;
+  req.ifa.ifa_family = (unsigned char)family;
+  req.ifa.ifa_prefixlen = (unsigned char)prefix;
+  req.ifa.ifa_index = ifindex;
+  if (add) {
+    /* iproute2 default_scope(): fe80::/10 is link scope, 127.0.0.0/8 host scope, the rest global. */
+    if (family == AF_INET6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80) req.ifa.ifa_scope = RT_SCOPE_LINK;
+    else if (family == AF_INET && addr[0] == 127) req.ifa.ifa_scope = RT_SCOPE_HOST;
+    /* Like `ip addr add ... nodad` (and keepalived): the VIP is usable at once, not tentative. */
+    if (family == AF_INET6) req.ifa.ifa_flags = IFA_F_NODAD;
+  }
+  nl_add_attr(&req.n, sizeof req, IFA_LOCAL, addr, family == AF_INET ? 4 : 16);
+  nl_add_attr(&req.n, sizeof req, IFA_ADDRESS, addr, family == AF_INET ? 4 : 16);
+  if (has_label && family == AF_INET) nl_add_attr(&req.n, sizeof req, IFA_LABEL, label, strlen(label) + 1);
+
+  err = nl_transact(&req.n);
+  if (err != 0) {
+    snprintf(detail, sizeof detail, "%s/%u dev %s", text, (unsigned)prefix, ifname);
+    throw_errno(env, err, add ? "RTM_NEWADDR" : "RTM_DELADDR", detail);
+    return NULL;
+  }
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openVrrp", NULL, js_open_vrrp, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendFrame", NULL, js_send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
     {"ifIndex", NULL, js_if_index, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"changeAddress", NULL, js_change_address, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
