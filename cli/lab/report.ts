@@ -28,6 +28,7 @@ export function formatUpNextSteps(status: LabStatus, alreadyUp: boolean): string
   if (first) {
     lines.push(`try: ssh -i ${status.keyPath} -o UserKnownHostsFile=${status.knownHostsPath} root@${first.address} hostname`);
   }
-  lines.push(`inventory fragment: ${status.inventoryPath} (printed on stdout); remove the lab with: haup lab down --name ${status.name}`);
+  lines.push(`inventory (printed on stdout): ${status.inventoryPath}`);
+  lines.push(`deploy to it: haup deploy ${status.inventoryPath}; remove the lab: haup lab down --name ${status.name}`);
   return `${lines.join('\n')}\n`;
 }

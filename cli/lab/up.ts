@@ -2,7 +2,8 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaupError } from '../errors.js';
-import { inventoryFragment, knownHostsText } from './access.js';
+import { knownHostsText } from './access.js';
+import { inventoryFragment } from './inventory-fragment.js';
 import { DEFAULT_LAB_SUBNET, chooseSubnet, formatNet, labAddresses, overlaps, parseCidr, type Ipv4Net } from './addressing.js';
 import { labLeftovers, otherLabSubnets, routedNets } from './discover.js';
 import { labDown } from './down.js';
@@ -233,17 +234,18 @@ function writeHostFiles(tools: LabTools, paths: LabPaths, state: LabState): stri
     writeFileSync(hp.initScript, hostInitScript(spec, hp, tools), { mode: 0o755 });
   }
 
-  const access = {
+  const hosts = state.hosts.map((h) => ({ name: h.name, address: h.address, hostKeyPub: h.hostKeyPub ?? '', nginxConfig: paths.host(h.index).nginxConfig }));
+  writeFileSync(paths.knownHosts, knownHostsText(hosts), { mode: 0o644 });
+  const inventory = inventoryFragment({
     name: state.name,
     subnet: state.subnet,
     workstation: state.workstation,
     bridge: state.bridge,
     keyPath: paths.key,
     knownHostsPath: paths.knownHosts,
-    hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, hostKeyPub: h.hostKeyPub ?? '' })),
-  };
-  writeFileSync(paths.knownHosts, knownHostsText(access.hosts), { mode: 0o644 });
-  const inventory = inventoryFragment(access);
+    nginx: tools.nginx,
+    hosts,
+  });
   writeFileSync(paths.inventory, inventory, { mode: 0o644 });
   writeLabState(paths.state, state);
   return inventory;

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaupError } from '../../cli/errors.js';
+import { loadInventory } from '../../cli/inventory/load.js';
 import { labDown } from '../../cli/lab/down.js';
 import { labStatus } from '../../cli/lab/status.js';
 import { labUp } from '../../cli/lab/up.js';
@@ -189,6 +190,20 @@ describe('haup lab with three hosts', { skip }, () => {
     );
   });
 
+  test('the inventory file up writes is valid for haup deploy: h1/h2 paired, h3 left out, and its start command is how nginx runs', async () => {
+    const { model, warnings } = await loadInventory(lab.inventoryPath, { env: {} });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(model.pairs.map((p) => [p.master.host, p.backup.host]), [[lab.hosts[0]!.address, lab.hosts[1]!.address]]);
+    const vip = model.pairs[0]!.vips[0]!;
+    assert.ok(!lab.hosts.some((h) => h.address === vip.address), `${vip.address} is a host address`);
+    assert.match(readFileSync(lab.inventoryPath, 'utf8'), /^# Not in a pair .*: h3 /m);
+    const start = model.hosts.find((h) => h.id === 'h1')?.scripts[0]?.check.start ?? [];
+    const nginxPid = readFileSync(`/proc/${lab.hosts[0]!.sshdPid}/root/run/nginx.pid`, 'utf8').trim();
+    // nginx rewrites its argv to "nginx: master process <the command line>".
+    const cmdline = readFileSync(`/proc/${nginxPid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    assert.ok(start.length > 0 && cmdline.endsWith(start.join(' ')), `check start "${start.join(' ')}" vs running "${cmdline}"`);
+  });
+
   test('up again with the same host count changes nothing; another count is HAUP_LAB_EXISTS', async () => {
     const again = await labUp({ name: 't1i', hosts: 3 });
     assert.equal(again.alreadyUp, true);
@@ -320,8 +335,9 @@ describe('haup lab command line', { skip }, () => {
     const up = await haup(['lab', 'up', '--name', 't1c', '--hosts', '2']);
     try {
       assert.equal(up.code, 0, up.stderr);
-      assert.match(up.stdout, /^defaults:\n {2}ssh:\n {4}user: root$/m);
-      assert.match(up.stdout, /^ {2}h2: \{ address: 10\.254\.\d+\.12 \}$/m);
+      assert.match(up.stdout, /^ {2}ssh:\n {4}user: root$/m);
+      assert.match(up.stdout, /^ {4}backup:\n {6}name: h2\n {6}host: 10\.254\.\d+\.12$/m);
+      assert.equal(up.stdout, readFileSync('/var/lib/haup/lab/t1c/inventory.yml', 'utf8'));
       assert.match(up.stderr, /lab t1c is up: 2 host\(s\)/);
       const status = await haup(['lab', 'status', '--name', 't1c', '--json']);
       assert.equal(status.code, 0, status.stderr);

@@ -37,5 +37,6 @@ describe('lab report', () => {
       /ssh -i \/var\/lib\/haup\/lab\/lab\/id_ed25519 -o UserKnownHostsFile=\/var\/lib\/haup\/lab\/lab\/known_hosts root@10\.254\.0\.11 hostname/,
     );
     assert.match(formatUpNextSteps(status, true), /already up with 2 host\(s\); nothing changed/);
+    assert.match(formatUpNextSteps(status, false), /^deploy to it: haup deploy \/var\/lib\/haup\/lab\/lab\/inventory\.yml; remove the lab: haup lab down --name lab$/m);
   });
 });
