@@ -20,6 +20,11 @@ export function check(input: HaupConfig): ParseResult {
     if (inst.vrid === 0) error(inst, `vrrp_instance ${n} has no virtual_router_id — add one (1..255), the same on every node of the pair`);
     // keepalived: "(VI_1) No VIP specified; at least one is sensible"
     if (inst.vips.length === 0) warn(inst, `vrrp_instance ${n} has no virtual_ipaddress; at least one is sensible`);
+    if (inst.priority === 255 && inst.nopreempt) {
+      // keepalived: "(VI_1) nopreempt is incompatible with priority 255. resetting nopreempt"
+      warn(inst, `${n}: nopreempt is incompatible with priority 255 (the address owner always takes over) — keepalived clears it`);
+      inst.nopreempt = false;
+    }
     if (inst.state === 'MASTER' && inst.nopreempt) {
       // keepalived: "(VI_1) Warning - nopreempt will not work with initial state MASTER - clearing"
       warn(inst, `${n}: nopreempt does not work with state MASTER — keepalived clears it; use state BACKUP on both nodes for nopreempt`);
@@ -58,6 +63,7 @@ export function check(input: HaupConfig): ParseResult {
 
   checkDuplicates(config.instances, error);
   checkSyncGroups(config, warn, error);
+  checkScriptSecurity(config, warn);
   return { config, diagnostics };
 }
 
@@ -127,6 +133,17 @@ function checkSyncGroups(config: HaupConfig, warn: (at: { file: string; line: nu
     if (valid.length === 0) error(g, `vrrp_sync_group ${g.name} has no valid members — list instances in 'group { ... }'`);
     else if (valid.length === 1) warn(g, `vrrp_sync_group ${g.name} has only 1 virtual router — this probably isn't what you want`);
     g.members = valid;
+  }
+}
+
+/** keepalived: "SECURITY VIOLATION - scripts are being executed but script_security not enabled." */
+function checkScriptSecurity(config: HaupConfig, warn: (at: { file: string; line: number }, m: string) => void): void {
+  if (config.globalDefs.enableScriptSecurity) return;
+  const notifies = [...config.instances, ...config.syncGroups].flatMap((x) => Object.values(x.notify));
+  const tracked = config.instances.flatMap((i) => i.trackScripts);
+  const first = [...tracked, ...notifies].sort((a, b) => (a.file === b.file ? a.line - b.line : 0))[0];
+  if (first) {
+    warn(first, 'scripts will run as root but enable_script_security is not set — add it to global_defs so scripts writable by other users are refused (keepalived: SECURITY VIOLATION)');
   }
 }
 

@@ -9,6 +9,7 @@ import { readCidr, readDecimal, readInt, readIp } from './values.js';
 export interface InstanceDraft {
   inst: VrrpInstance;
   explicitVersion?: 2 | 3;
+  explicitPriority?: boolean;
   garp: Partial<GarpSettings>;
   /** Per-use weight of each track_script entry, or null to take the script's own weight. */
   trackWeights: (number | null)[];
@@ -121,6 +122,7 @@ export const INSTANCE_KEYWORDS: Keywords<InstanceDraft> = {
     kind: 'value', args: [1, 1],
     run: (st, dr, d) => {
       const v = readInt(st.words[1], 1, 255);
+      dr.explicitPriority = true;
       if (v.ok) dr.inst.priority = v.value;
       else d.error(st, `priority: ${v.message} — use 1..254, or 255 only for the address owner`);
     },

@@ -160,6 +160,11 @@ function finish(dr: Drafts, d: Diagnostics): HaupConfig {
   const g = dr.globalDefs;
   const instances = dr.instances.map((draft) => {
     const inst = draft.inst;
+    if (!draft.explicitPriority && inst.state === 'MASTER') {
+      // keepalived 2.2.7: an instance with state MASTER and no priority gets 255 (address owner).
+      inst.priority = 255;
+      d.warn(inst, `${inst.name}: state MASTER without a priority means priority 255 (address owner) in keepalived — write the priority you mean`);
+    }
     const family = inst.vips[0]?.family ?? (inst.unicastSrcIp?.includes(':') || inst.unicastPeers[0]?.includes(':') ? 6 : 4);
     for (const v of inst.vips) {
       if (v.family !== family) d.error(v, `${v.address}: all virtual_ipaddress entries of ${inst.name} must be IPv${family} — move it to its own instance`);

@@ -14,15 +14,15 @@ const msgs = (text: string) => run(text).diagnostics.map((d) => `${d.severity}: 
 
 describe("keepalived's warnings, with keepalived's behaviour", () => {
   test('nopreempt with state MASTER: warned and cleared', () => {
-    const r = run(inst(` state MASTER\n nopreempt\n${vip}`));
-    assert.deepEqual(msgs(inst(` state MASTER\n nopreempt\n${vip}`)), ['warning: VI_1: nopreempt does not work with state MASTER — keepalived clears it; use state BACKUP on both nodes for nopreempt']);
+    const r = run(inst(` state MASTER\n priority 100\n nopreempt\n${vip}`));
+    assert.deepEqual(msgs(inst(` state MASTER\n priority 100\n nopreempt\n${vip}`)), ['warning: VI_1: nopreempt does not work with state MASTER — keepalived clears it; use state BACKUP on both nodes for nopreempt']);
     assert.equal(r.config.instances[0]?.nopreempt, false);
   });
 
   test('preempt_delay with state MASTER: warned and cleared', () => {
-    const r = run(inst(` state MASTER\n preempt_delay 5\n${vip}`));
+    const r = run(inst(` state MASTER\n priority 100\n preempt_delay 5\n${vip}`));
     assert.equal(r.config.instances[0]?.preemptDelay, 0);
-    assert.match(msgs(inst(` state MASTER\n preempt_delay 5\n${vip}`))[0] ?? '', /preempt_delay does not work with state MASTER/);
+    assert.match(msgs(inst(` state MASTER\n priority 100\n preempt_delay 5\n${vip}`))[0] ?? '', /preempt_delay does not work with state MASTER/);
   });
 
   test('VRRPv3 with authentication: warned and ignored', () => {

@@ -108,6 +108,11 @@ export class VrrpSim {
         n.timers = {};
         n.vr = createRouter(n.vr.config, n.vr.effectivePriority);
       } else if (q.event.type === 'startup') {
+        // A (re)started agent is a new process: a fresh router, no timers, no remembered faults.
+        if (!n.alive) {
+          n.vr = createRouter(n.vr.config, n.vr.config.priority);
+          n.timers = {};
+        }
         n.alive = true;
         this.apply(n, q.event);
       } else if (n.alive) {
