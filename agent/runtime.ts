@@ -1,5 +1,6 @@
 // The agent's commands: `run` (the daemon: config -> pid file -> instances, signals), `check` and `status`.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatDiagnostic } from './config/check.js';
 import { createLogger, type Logger } from './log.js';
 import { Agent } from './runtime/agent.js';
@@ -34,6 +35,7 @@ export async function runAgent(opts: RunOptions, log: Logger = createLogger()): 
     log.error(`another haup-agent (pid ${held.pid}) is running and holds ${opts.pidFile}; stop it first (or give --pid-file)`);
     return 1;
   }
+  if (opts.recordFile) mkdirSync(dirname(opts.recordFile), { recursive: true });
   const record = opts.recordFile ? createWriteStream(opts.recordFile, { flags: 'a' }) : undefined;
   record?.on('error', (err) => log.error(`--record ${opts.recordFile}: ${err.message}`));
   const agent = new Agent({

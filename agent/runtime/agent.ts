@@ -117,8 +117,11 @@ export class Agent implements InstanceHost {
           this.log.error(`${inst.name}: state machine rejected ${ev.type}: ${(err as Error).message}`);
           continue;
         }
+        const before = inst.vr;
         inst.vr = result.vr;
         for (const a of inst.perform(result.actions, now)) this.afterAction(inst, a);
+        // The status file shows the master seen and the effective priority: write it when they change.
+        if (before.masterAddress !== inst.vr.masterAddress || before.effectivePriority !== inst.vr.effectivePriority) this.changed();
       }
     } finally {
       this.draining = false;

@@ -132,17 +132,24 @@ export class RunningAgent {
 
   /** Waits for a log line matching `re` at index >= `from`; returns it and its index. */
   async waitForLine(re: RegExp, timeoutMs = 15_000, from = 0): Promise<LogLine & { index: number }> {
-    return waitUntil(`${this.host.name} agent log line ${re}`, () => {
-      const i = this.lines.findIndex((l, idx) => idx >= from && re.test(l.text));
-      if (i >= 0) return { ...(this.lines[i] as LogLine), index: i };
-      if (!this.running) throw new Error(`agent on ${this.host.name} exited:\n${this.log()}`);
-      return undefined;
-    }, timeoutMs, 10);
+    try {
+      return await waitUntil(`${this.host.name} agent log line ${re}`, () => {
+        const i = this.lines.findIndex((l, idx) => idx >= from && re.test(l.text));
+        if (i >= 0) return { ...(this.lines[i] as LogLine), index: i };
+        if (!this.running) throw new Error(`the agent exited`);
+        return undefined;
+      }, timeoutMs, 10);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- ${this.host.name} agent log (last 40 lines):\n${this.lines.slice(-40).map((l) => l.text).join('\n')}`);
+    }
   }
 
-  /** Transition lines ("VI_1: BACKUP -> MASTER reason=...") from index `from` on. */
+  /** Transition lines without their timestamp ("VI_1: BACKUP -> MASTER reason=...") from index `from` on. */
   transitions(from = 0): string[] {
-    return this.lines.slice(from).map((l) => l.text).filter((t) => / -> [A-Z]+ reason=/.test(t));
+    return this.lines
+      .slice(from)
+      .map((l) => l.text.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''))
+      .filter((t) => /^\S+: [A-Z]+ -> [A-Z]+ reason=/.test(t));
   }
 
   signal(sig: NodeJS.Signals): void {
