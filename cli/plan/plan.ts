@@ -42,6 +42,9 @@ export function factProblems(facts: HostFacts, need: { engine: 'haup' | 'keepali
       problems.push(`interface ${ifname} does not exist (has: ${facts.interfaces.join(', ') || 'none'}) — fix "interface" in the inventory`);
     }
   }
+  if (need.engine === 'keepalived' && facts.keepalivedPath === null) {
+    problems.push('keepalived is not installed (engine: keepalived) — install it: apt-get install -y keepalived');
+  }
   if (need.engine === 'haup') {
     const major = nodeMajor(facts.nodeVersion);
     if (major === null) problems.push(`Node.js is not installed — the haup agent needs Node >= ${MIN_AGENT_NODE}: apt-get install -y nodejs`);
@@ -52,7 +55,11 @@ export function factProblems(facts: HostFacts, need: { engine: 'haup' | 'keepali
   return problems;
 }
 
-export function planHost(desired: readonly DesiredFile[], facts: HostFacts): HostPlan {
+/**
+ * `loadedConfig`: the path and SHA-256 of the config the running agent reports it loaded (from its status
+ * file), so a config changed behind haup's back (or left unloaded by an interrupted deploy) is reloaded.
+ */
+export function planHost(desired: readonly DesiredFile[], facts: HostFacts, loadedConfig?: { path: string; sha256: string }): HostPlan {
   const writes: DesiredFile[] = [];
   const unchanged: string[] = [];
   for (const file of desired) {
@@ -73,6 +80,12 @@ export function planHost(desired: readonly DesiredFile[], facts: HostFacts): Hos
   } else if (writes.length > 0) {
     service = 'reload';
     reason = `changed: ${writes.map((w) => w.path).join(', ')}`;
+  } else if (loadedConfig) {
+    const want = desired.find((d) => d.path === loadedConfig.path);
+    if (want && sha256(want.content) !== loadedConfig.sha256) {
+      service = 'reload';
+      reason = `the running agent has not loaded the current ${loadedConfig.path}`;
+    }
   }
   return { writes, unchanged, service, reason };
 }

@@ -1,6 +1,10 @@
 // Input: recorded facts-script output and desired files. Output: parsed facts, fact problems, host plans.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { factsScript, parseFacts } from '../../../cli/plan/facts.js';
 import { factProblems, planHost, sha256, type DesiredFile } from '../../../cli/plan/plan.js';
 
@@ -10,6 +14,8 @@ const agent: DesiredFile = { path: '/opt/haup/haup-agent.cjs', mode: 0o755, cont
 const recorded = (extra: string) => `uid=0
 sudo=1
 node=v18.19.0
+nodepath=/usr/bin/node
+keepalived=/usr/sbin/keepalived
 ip=1
 ifaces=eth0 lo
 init=sh
@@ -22,7 +28,10 @@ state-end
 
 describe('parseFacts', () => {
   test('reads every fact from the facts script output', () => {
-    const f = parseFacts(recorded(`file ${sha256(conf.content)} 600 0 /etc/haup/keepalived.conf\nnofile /opt/haup/haup-agent.cjs\nagentpid=4242`));
+    const files = `nofile /opt/haup/haup-agent.cjs\nhash-begin\n${sha256(conf.content)}  /etc/haup/keepalived.conf\nhash-end\nstat-begin\n600 0 /etc/haup/keepalived.conf\nstat-end`;
+    const f = parseFacts(recorded(`${files}\nagentpid=4242`));
+    assert.equal(f.nodePath, '/usr/bin/node');
+    assert.equal(f.keepalivedPath, '/usr/sbin/keepalived');
     assert.equal(f.uid, 0);
     assert.equal(f.nodeVersion, 'v18.19.0');
     assert.deepEqual(f.interfaces, ['eth0', 'lo']);
@@ -36,8 +45,29 @@ describe('parseFacts', () => {
     assert.equal(parseFacts('node=\n').nodeVersion, null);
   });
   test('quotes paths in the facts script so they cannot run commands', () => {
-    const s = factsScript(["/etc/x'$(reboot)"], { stateFile: '/run/s', pidFile: '/run/p' });
-    assert.ok(s.includes(`f '/etc/x'\\''$(reboot)'`));
+    const s = factsScript(["/etc/x'$(reboot)", '/etc/b c'], { stateFile: '/run/s', pidFile: '/run/p' });
+    assert.ok(s.includes(`for f in '/etc/x'\\''$(reboot)' '/etc/b c'; do`));
+  });
+  test('reads addresses and leaves them out when not asked for', () => {
+    const f = parseFacts(`${recorded('agentpid=')}addr-begin\n[{"ifname":"eth0"}]\naddr-end\n`);
+    assert.equal(f.addresses, '[{"ifname":"eth0"}]');
+    assert.ok(!factsScript([], { stateFile: null, pidFile: '/run/p', addresses: false }).includes('ip -j addr'));
+  });
+  test('runs the facts script with a real sh and parses its output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haup-facts-'));
+    writeFileSync(join(dir, 'a.conf'), conf.content);
+    chmodSync(join(dir, 'a.conf'), 0o600);
+    writeFileSync(join(dir, 'pid'), `${process.pid}\n`);
+    writeFileSync(join(dir, 'state.json'), '{"agent":"haup-agent","instances":[]}');
+    const out = execFileSync('sh', ['-c', factsScript([join(dir, 'a.conf'), join(dir, 'missing')], { stateFile: join(dir, 'state.json'), pidFile: join(dir, 'pid') })], { encoding: 'utf8' });
+    const f = parseFacts(out);
+    assert.equal(f.uid, process.getuid?.() ?? f.uid);
+    assert.deepEqual(f.files.get(join(dir, 'a.conf')), { sha256: sha256(conf.content), mode: 0o600, uid: process.getuid?.() ?? 0 });
+    assert.equal(f.files.get(join(dir, 'missing')), null);
+    assert.equal(f.agentPid, process.pid);
+    assert.equal(f.agentState, '{"agent":"haup-agent","instances":[]}');
+    assert.ok(f.interfaces.includes('lo'));
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -56,6 +86,11 @@ describe('factProblems', () => {
   });
   test('does not need Node.js for the keepalived engine', () => {
     assert.deepEqual(factProblems({ ...base, nodeVersion: null }, { engine: 'keepalived', interfaces: ['eth0'] }), []);
+  });
+  test('needs keepalived installed for the keepalived engine', () => {
+    assert.deepEqual(factProblems({ ...base, keepalivedPath: null }, { engine: 'keepalived', interfaces: ['eth0'] }), [
+      'keepalived is not installed (engine: keepalived) — install it: apt-get install -y keepalived',
+    ]);
   });
   test('rejects Node 16 and a user without root or sudo', () => {
     const p = factProblems({ ...base, nodeVersion: 'v16.20.0', uid: 1000, sudoOk: false }, { engine: 'haup', interfaces: [] });
@@ -86,6 +121,13 @@ describe('planHost', () => {
   test('restarts when the agent itself changed, even if the config changed too', () => {
     const plan = planHost([conf, agent], facts([[conf.path, 'old'], [agent.path, 'agent v0', 0o755]], 7));
     assert.equal(plan.service, 'restart');
+  });
+  test('reloads an agent that runs another config than the one on disk', () => {
+    const f = facts([[conf.path, 'vrrp_instance VI_1 {}\n'], [agent.path, 'agent v1', 0o755]], 7);
+    const plan = planHost([conf, agent], f, { path: conf.path, sha256: sha256('old') });
+    assert.equal(plan.service, 'reload');
+    assert.deepEqual(plan.writes, []);
+    assert.equal(planHost([conf, agent], f, { path: conf.path, sha256: sha256(conf.content) }).service, 'none');
   });
   test('rewrites a file whose mode drifted', () => {
     const plan = planHost([conf], facts([[conf.path, 'vrrp_instance VI_1 {}\n', 0o644]], 7));

@@ -1,0 +1,246 @@
+// The POSIX sh scripts a deploy runs on a node to start, reload, restart, roll back and watch the VRRP daemon
+// (the haup agent or keepalived; under systemd, or as a supervised background daemon with a pidfile). Pure:
+// each function returns script text; every value in it is quoted. Each script is one round trip.
+import type { EnginePaths, Engine } from '../inventory/model.js';
+import { shellQuote as q } from '../transport/remote-script.js';
+
+export type Action = 'start' | 'reload' | 'restart';
+
+export interface DaemonSpec {
+  engine: Engine;
+  init: 'systemd' | 'none';
+  paths: EnginePaths;
+  /** `node` on the node (haup engine without systemd). */
+  nodePath: string;
+  /** `keepalived` on the node (keepalived engine). */
+  keepalivedPath: string;
+}
+
+/** Exit codes of the service script, so the caller can say what went wrong. */
+export const EXIT_CHECK_FAILED = 3;
+export const EXIT_NOT_RUNNING = 4;
+export const EXIT_STOP_FAILED = 5;
+export const EXIT_START_FAILED = 6;
+
+/** The first line of every script names it: readable in `ps`, and memory-transport tests dispatch on it. */
+export const MARK = '# haup-deploy';
+
+/** Where the daemon logs when systemd (journald) does not take its output. */
+export function logFile(spec: DaemonSpec): string {
+  return spec.paths.log ?? '/var/log/keepalived-haup.log';
+}
+
+function unitName(spec: DaemonSpec): string {
+  return `${spec.paths.service}.service`;
+}
+
+/** Shell functions every script shares: pid liveness without forks (a zombie counts as gone). */
+function prelude(spec: DaemonSpec): string[] {
+  return [
+    'set -u',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH',
+    `PIDF=${q(spec.paths.pidfile)}`,
+    `CONF=${q(spec.paths.config)}`,
+    `LOG=${q(logFile(spec))}`,
+    `STATE=${q(spec.paths.stateFile ?? '')}`,
+    // /proc/PID/stat: "pid (comm) S ..."; state Z (zombie, not yet reaped) or X means the process is gone.
+    'alive() { [ -n "$1" ] || return 1; s=; { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1; case "$s" in *") Z "*|*") X "*) return 1 ;; esac; return 0; }',
+    'cur() { c=; { read -r c < "$PIDF"; } 2>/dev/null; echo "$c"; }',
+  ];
+}
+
+/** The daemon's check of the rendered config, run before a reload or restart touches the running daemon. */
+function checkLines(spec: DaemonSpec): string[] {
+  if (spec.engine === 'keepalived') {
+    return [`${q(spec.keepalivedPath)} -t -f "$CONF" >&2 || { echo "haup: keepalived -t rejected $CONF" >&2; exit ${EXIT_CHECK_FAILED}; }`];
+  }
+  return [
+    `${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} check "$CONF" >/dev/null 2>&1 || { ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} check "$CONF" >&2; echo "haup: haup-agent check rejected $CONF" >&2; exit ${EXIT_CHECK_FAILED}; }`,
+  ];
+}
+
+/** stop_daemon: SIGTERM (the daemon sends priority 0 and releases its VIPs), wait until gone, SIGKILL after 10 s. */
+function supervisedFunctions(spec: DaemonSpec): string[] {
+  const start =
+    spec.engine === 'haup'
+      ? [
+          // setsid runs the agent in its own session (no fork: a background job of a non-interactive shell is
+          // not a group leader), so $! is the agent's pid and it outlives this SSH session.
+          `start_daemon() { mkdir -p "$(dirname "$PIDF")" "$(dirname "$LOG")"; rm -f "$STATE"; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 & echo "pid=$!"; }`,
+        ]
+      : [
+          // keepalived daemonizes itself and writes its pidfile; wait up to 5 s for a live pid in it.
+          `start_daemon() { rm -f "$PIDF"; mkdir -p "$(dirname "$LOG")"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; n=0; while :; do p=$(cur); alive "$p" && break; n=$((n+1)); [ $n -ge 250 ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; sleep 0.02; done; echo "pid=$p"; }`,
+        ];
+  return [
+    ...start,
+    `stop_daemon() { p=$(cur); alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; n=0; while alive "$p"; do n=$((n+1)); if [ $n -eq 500 ]; then echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $n -ge 750 ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; sleep 0.02; done; }`,
+    `reload_daemon() { p=$(cur); alive "$p" || { echo "haup: the daemon is not running (no live pid in $PIDF)" >&2; exit ${EXIT_NOT_RUNNING}; }; kill -HUP "$p"; echo "pid=$p"; }`,
+  ];
+}
+
+function systemdFunctions(spec: DaemonSpec): string[] {
+  const unit = q(unitName(spec));
+  const pid = `echo "pid=$(systemctl show -p MainPID --value ${unit})"`;
+  return [
+    `start_daemon() { rm -f "$STATE"; systemctl enable --quiet ${unit} && systemctl restart ${unit} || { systemctl status --no-pager -n 20 ${unit} >&2; exit ${EXIT_START_FAILED}; }; ${pid}; }`,
+    `stop_daemon() { systemctl stop ${unit} || exit ${EXIT_STOP_FAILED}; }`,
+    `reload_daemon() { systemctl is-active --quiet ${unit} || { echo "haup: ${unitName(spec)} is not active" >&2; exit ${EXIT_NOT_RUNNING}; }; systemctl reload ${unit} || exit ${EXIT_NOT_RUNNING}; ${pid}; }`,
+  ];
+}
+
+function functions(spec: DaemonSpec): string[] {
+  return spec.init === 'systemd' ? systemdFunctions(spec) : supervisedFunctions(spec);
+}
+
+/**
+ * Starts, reloads or restarts the daemon; prints `pid=N`. Reload and restart first check the new config with the
+ * daemon itself (`haup-agent check`, `keepalived -t`), so a bad config never stops or confuses a running daemon.
+ * keepalived is also checked before a first start (it would daemonize and then die quietly).
+ */
+export function serviceScript(spec: DaemonSpec, action: Action, opts: { daemonReload: boolean }): string {
+  const lines = [`${MARK} service ${spec.engine} ${action}`, ...prelude(spec), ...functions(spec)];
+  if (opts.daemonReload && spec.init === 'systemd') lines.push('systemctl daemon-reload');
+  if (action !== 'start' || spec.engine === 'keepalived') lines.push(...checkLines(spec));
+  // Where this run's log lines begin, so a failure shows only what the new daemon said.
+  if (spec.init !== 'systemd') lines.push('echo "logoff=$(stat -c %s "$LOG" 2>/dev/null || echo 0)"');
+  if (action === 'start') lines.push('start_daemon');
+  else if (action === 'reload') lines.push('reload_daemon');
+  else lines.push('stop_daemon', 'start_daemon');
+  return `${lines.join('\n')}\n`;
+}
+
+export interface RollbackFile {
+  path: string;
+  /** The file existed before this deploy: its previous version is at path + backupSuffix. */
+  existed: boolean;
+}
+
+/**
+ * Puts the previous files back (or removes files this deploy created) and returns the daemon to how it was:
+ * running the previous files if it ran before (reloaded when it survived a failed reload, else restarted),
+ * stopped if it did not. Prints `pid=N` when it leaves a daemon running.
+ */
+export function rollbackScript(spec: DaemonSpec, files: readonly RollbackFile[], opts: { backupSuffix: string; wasRunning: boolean; failedAction: Action; daemonReload: boolean }): string {
+  const lines = [`${MARK} rollback ${spec.engine}`, ...prelude(spec), ...functions(spec)];
+  for (const f of files) {
+    const prev = q(f.path + opts.backupSuffix);
+    lines.push(f.existed ? `if [ -f ${prev} ]; then mv -fT -- ${prev} ${q(f.path)}; fi` : `rm -f -- ${q(f.path)}`);
+  }
+  if (opts.daemonReload && spec.init === 'systemd') lines.push('systemctl daemon-reload');
+  if (!opts.wasRunning) {
+    lines.push(spec.init === 'systemd' ? `stop_daemon; systemctl disable --quiet ${q(unitName(spec))} 2>/dev/null; :` : 'stop_daemon');
+  } else if (opts.failedAction === 'reload') {
+    lines.push(
+      spec.init === 'systemd'
+        ? `if systemctl is-active --quiet ${q(unitName(spec))}; then reload_daemon; else start_daemon; fi`
+        : 'if alive "$(cur)"; then reload_daemon; else start_daemon; fi',
+    );
+  } else {
+    lines.push('stop_daemon', 'start_daemon');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface WaitOptions {
+  /** Return as soon as the observed value differs from this one ('' = return once there is any). */
+  previous: string;
+  /** Return at once when this pid dies ('' = do not watch a pid). */
+  pid: number | null;
+  timeoutMs: number;
+  /** Wait this long before the first look (the caller knows a transition cannot come earlier). */
+  delayMs?: number;
+  /** Log bytes to skip when showing the log (its size before the daemon was started or reloaded). */
+  logOffset?: number | null;
+}
+
+/**
+ * Waits until the daemon's observable state changes, its pid dies, or the timeout, then prints it. haup agent:
+ * the status file's "updatedAt" line (builtins only: one `sleep` per 20 ms tick); keepalived: `ip -o addr`.
+ * Output sections: alive=, pidfile=, observed=, state-begin..state-end, addr-begin..addr-end, log-begin..log-end.
+ */
+export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
+  const ticks = Math.max(1, Math.ceil(opts.timeoutMs / 20));
+  const observe =
+    spec.engine === 'haup'
+      ? 'observe() { o=; [ -r "$STATE" ] || return 0; while IFS= read -r l; do case "$l" in *\'"updatedAt"\'*) o=$l; break ;; esac; done < "$STATE"; }'
+      : 'observe() { o=$(ip -o addr show 2>/dev/null); }';
+  const log =
+    spec.init === 'systemd'
+      ? `journalctl -u ${q(unitName(spec))} -n 20 --no-pager 2>/dev/null`
+      : opts.logOffset
+        ? `if [ "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" -ge ${opts.logOffset} ]; then tail -c +${opts.logOffset + 1} "$LOG" | tail -n 20; else tail -n 20 "$LOG"; fi 2>/dev/null`
+        : 'tail -n 20 "$LOG" 2>/dev/null';
+  const lines = [
+    `${MARK} wait ${spec.engine}`,
+    ...prelude(spec),
+    `PREV=${q(opts.previous)}`,
+    `WATCH=${opts.pid === null ? "''" : String(opts.pid)}`,
+    observe,
+    ...(opts.delayMs && opts.delayMs > 0 ? [`sleep ${(opts.delayMs / 1000).toFixed(3)}`] : []),
+    'n=0',
+    'while :; do',
+    '  observe',
+    '  if [ -n "$o" ] && [ "$o" != "$PREV" ]; then break; fi',
+    '  if [ -n "$WATCH" ] && ! alive "$WATCH"; then break; fi',
+    `  n=$((n+1)); [ $n -ge ${ticks} ] && break`,
+    '  sleep 0.02',
+    'done',
+    'p=$(cur)',
+    'if alive "$p"; then echo "pidfile=$p alive"; else echo "pidfile=$p dead"; fi',
+    'if [ -n "$WATCH" ]; then if alive "$WATCH"; then echo "watch=$WATCH alive"; else echo "watch=$WATCH dead"; fi; fi',
+    'echo observed-begin; printf "%s\\n" "$o"; echo observed-end',
+    ...(spec.engine === 'haup' ? ['echo state-begin; cat "$STATE" 2>/dev/null; echo; echo state-end'] : []),
+    'echo addr-begin; ip -j addr show 2>/dev/null; echo; echo addr-end',
+    `if [ -n "$WATCH" ] && ! alive "$WATCH" || ! alive "$p"; then echo log-begin; ${log}; echo log-end; fi`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export interface WaitOutput {
+  pidfilePid: number | null;
+  pidfileAlive: boolean;
+  /** The watched pid's liveness, when one was watched. */
+  watchAlive: boolean | null;
+  observed: string;
+  state: string | null;
+  addresses: string | null;
+  log: string[];
+}
+
+function section(lines: readonly string[], name: string): string | null {
+  const start = lines.indexOf(`${name}-begin`);
+  if (start < 0) return null;
+  const end = lines.indexOf(`${name}-end`, start + 1);
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+}
+
+export function parseWaitOutput(out: string): WaitOutput {
+  const lines = out.split('\n');
+  const pidLine = lines.find((l) => l.startsWith('pidfile='));
+  const watchLine = lines.find((l) => l.startsWith('watch='));
+  const pm = pidLine ? /^pidfile=(\d*) (alive|dead)$/.exec(pidLine) : null;
+  const state = section(lines, 'state');
+  const log = section(lines, 'log');
+  return {
+    pidfilePid: pm && pm[1] ? Number(pm[1]) : null,
+    pidfileAlive: pm?.[2] === 'alive',
+    watchAlive: watchLine ? watchLine.endsWith(' alive') : null,
+    observed: section(lines, 'observed') ?? '',
+    state: state === '' ? null : state,
+    addresses: section(lines, 'addr') || null,
+    log: log ? log.split('\n') : [],
+  };
+}
+
+/** `logoff=N` from a service script's output: the log's size before the action. */
+export function parseLogOffset(out: string): number | null {
+  const m = /^logoff=(\d+)$/m.exec(out);
+  return m ? Number(m[1]) : null;
+}
+
+/** `pid=N` from a service or rollback script's output. */
+export function parsePid(out: string): number | null {
+  const m = /^pid=(\d+)$/m.exec(out);
+  return m && Number(m[1]) > 0 ? Number(m[1]) : null;
+}

@@ -1,0 +1,206 @@
+// The `haup deploy` handler: load and render (pure), connect every selected host and gather facts (one round trip
+// each), plan, then deploy pair groups in parallel with progress, and print the report (text or --json).
+import { HaupError } from '../errors.js';
+import { loadInventory } from '../inventory/load.js';
+import type { HostModel } from '../inventory/model.js';
+import { factProblems, planHost } from '../plan/plan.js';
+import { factsScript, parseFacts, type HostFacts } from '../plan/facts.js';
+import { renderHost, type RenderedFile } from '../render/render.js';
+import { loadTemplates } from '../render/templates.js';
+import { commandFailedError, type Transport } from '../transport/transport.js';
+import { parseAgentStatus } from '../verify/facts.js';
+import { componentSummary, formatReport } from '../ui/deploy-report.js';
+import { runJobs, type ProgressMode } from '../ui/progress.js';
+import { readAgentBundle } from './bundle.js';
+import { Connections, type ConnectFlags } from './connect.js';
+import type { DaemonSpec } from './daemon-scripts.js';
+import { AGENT_ADDON_PATH, desiredFiles, type AgentBundle } from './desired.js';
+import { fetchDiffs } from './diff-fetch.js';
+import { DEFAULT_TIMEOUTS, HostRun, type Timeouts } from './host-run.js';
+import { deployComponent, type ComponentWork } from './orchestrate.js';
+import { finishReport, newHostReport, newPairReport, type DeployReport, type HostReport } from './report.js';
+import { componentName, parseLimit, selectComponents, type Component } from './selection.js';
+
+export interface DeployArgs extends ConnectFlags {
+  inventory: string;
+  check?: boolean | undefined;
+  diff?: boolean | undefined;
+  limit?: string[] | undefined;
+  json?: boolean | undefined;
+  concurrency?: number | undefined;
+  templates?: string | undefined;
+  agent?: string | undefined;
+}
+
+export interface DeployIo {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  /** Progress display: default listr2 on a TTY, plain lines otherwise, nothing with --json. */
+  progress?: ProgressMode;
+  color?: boolean;
+  /** Opens a host's transport (default: SSH); tests pass memory transports. */
+  connect?: (h: HostModel) => Promise<Transport>;
+  clock?: () => number;
+  timeouts?: Timeouts;
+}
+
+interface Prepared {
+  run: HostRun | null;
+  blocked: HaupError | null;
+}
+
+/** Runs a deploy and returns its report; throws HAUP_DEPLOY_FAILED (exit 1) after printing when any pair failed. */
+export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<DeployReport> {
+  const clock = io.clock ?? (() => performance.now());
+  const started = clock();
+  const { model, warnings } = await loadInventory(args.inventory);
+  for (const w of warnings) io.err.write(`warning: ${w}\n`);
+  if (args.concurrency !== undefined && (!Number.isInteger(args.concurrency) || args.concurrency < 1)) {
+    throw new HaupError('HAUP_USAGE', `--concurrency ${args.concurrency} is not a whole number >= 1`, { hint: 'e.g. --concurrency 10' });
+  }
+  const components = selectComponents(model, parseLimit(args.limit));
+  const hosts = components.flatMap((c) => c.hosts.filter((h) => c.selected.has(h.id)));
+  const templates = await loadTemplates(args.templates ?? model.templatesDir);
+  const rendered = new Map(hosts.map((h) => [h.id, renderHost(h, templates)]));
+  const bundle = hosts.some((h) => h.engine === 'haup') ? await readAgentBundle(args.agent) : null;
+
+  const reports = new Map(hosts.map((h) => [h.id, newHostReport(h)]));
+  const connections = new Connections(args);
+  const connect = io.connect ?? ((h: HostModel) => connections.connect(h));
+  const progress: ProgressMode = io.progress ?? (args.json ? 'silent' : 'plain');
+  const pairReports = components.flatMap((c) => c.pairs.map((p) => newPairReport(p, c.hosts)));
+  try {
+    // Every host at once: connections are the cost to design around (issue 4).
+    const prepared = new Map<string, Prepared>();
+    await Promise.all(
+      hosts.map(async (h) => {
+        prepared.set(h.id, await prepareHost(h, rendered.get(h.id) as RenderedFile[], bundle, reports.get(h.id) as HostReport, { connect, clock, args, timeouts: io.timeouts ?? DEFAULT_TIMEOUTS, progress, io }));
+      }),
+    );
+    const jobs = components.map((c) => ({
+      title: componentName(c),
+      run: async (log: (line: string) => void) => {
+        const work = componentWork(c, prepared, reports, pairReports);
+        await deployComponent(work, { check: Boolean(args.check), clock, log: (host, line) => log(host === null ? line : `${host}: ${line}`) });
+        const mine = c.hosts.filter((h) => c.selected.has(h.id)).map((h) => reports.get(h.id) as HostReport);
+        return { ok: work.pairReports.every((p) => p.result !== 'failed'), summary: componentSummary(mine, Boolean(args.check)) };
+      },
+    }));
+    await runJobs(jobs, { mode: progress, concurrency: args.concurrency ?? 10, out: io.err });
+  } finally {
+    await connections.closeAll();
+  }
+
+  const report = finishReport({
+    version: 1,
+    inventory: model.file,
+    mode: args.check ? 'check' : 'deploy',
+    durationMs: Math.round(clock() - started),
+    pairs: pairReports,
+    hosts: [...reports.values()],
+  });
+  io.out.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { color: io.color ?? false }));
+  if (!report.ok) throw failure(report);
+  return report;
+}
+
+function componentWork(c: Component, prepared: ReadonlyMap<string, Prepared>, reports: ReadonlyMap<string, HostReport>, pairReports: readonly ReturnType<typeof newPairReport>[]): ComponentWork {
+  const runs = new Map<string, HostRun>();
+  const blocked = new Map<string, HaupError>();
+  for (const id of c.selected) {
+    const p = prepared.get(id);
+    if (p?.run) runs.set(id, p.run);
+    else if (p?.blocked) blocked.set(id, p.blocked);
+  }
+  const names = new Set(c.pairs.map((p) => p.name));
+  return { component: c, runs, blocked, hostReports: reports as Map<string, HostReport>, pairReports: pairReports.filter((p) => names.has(p.pair)) };
+}
+
+interface PrepareCtx {
+  connect: (h: HostModel) => Promise<Transport>;
+  clock: () => number;
+  args: DeployArgs;
+  timeouts: Timeouts;
+  progress: ProgressMode;
+  io: DeployIo;
+}
+
+/** Connect, facts (one round trip), fact checks, plan and (with --diff) the diffs. Failures block the host's pairs. */
+async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bundle: AgentBundle | null, report: HostReport, ctx: PrepareCtx): Promise<Prepared> {
+  const t0 = ctx.clock();
+  let transport: Transport;
+  try {
+    transport = await ctx.connect(h);
+  } catch (err) {
+    return { run: null, blocked: asHaupError(err, h) };
+  }
+  report.timings.connectMs = Math.round(ctx.clock() - t0);
+  const t1 = ctx.clock();
+  let facts: HostFacts;
+  const paths = [...rendered.map((f) => f.path), ...(h.engine === 'haup' && h.paths.agent ? [h.paths.agent, AGENT_ADDON_PATH] : [])];
+  const script = factsScript(paths, { stateFile: h.paths.stateFile, pidFile: h.paths.pidfile, addresses: h.engine === 'keepalived' });
+  try {
+    const res = await transport.exec(['sh', '-c', script], { sudo: true });
+    if (res.code !== 0) throw commandFailedError(transport.name, ['sh', '-c', script], res, 'gathering facts');
+    facts = parseFacts(res.stdout);
+  } catch (err) {
+    return { run: null, blocked: asHaupError(err, h) };
+  }
+  report.timings.factsMs = Math.round(ctx.clock() - t1);
+  report.pidBefore = facts.agentPid;
+  const problems = factProblems(facts, { engine: h.engine, interfaces: [...new Set(h.instances.flatMap((i) => [i.interface, ...i.vips.map((v) => v.dev)]))] });
+  if (problems.length > 0) {
+    const err = new HaupError('HAUP_FACTS', `${transport.name}: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`, {
+      details: problems.length === 1 ? [] : problems,
+      hint: 'fix the host (or the inventory), then deploy again; nothing was changed',
+    });
+    return { run: null, blocked: err };
+  }
+  const desired = desiredFiles(h, rendered, bundle, facts.initSystem);
+  const status = h.engine === 'haup' ? parseAgentStatus(facts.agentState) : null;
+  const loaded = status && facts.agentPid !== null && status.pid === facts.agentPid ? { path: status.configFile, sha256: status.configHash } : undefined;
+  const plan = planHost(desired, facts, loaded);
+  report.changed = plan.writes.map((w) => w.path);
+  report.unchanged = plan.unchanged;
+  report.action = plan.service;
+  report.reason = plan.reason;
+  if (ctx.args.diff && plan.writes.length > 0) {
+    try {
+      report.diff = await fetchDiffs(transport, h, plan.writes, facts);
+    } catch (err) {
+      report.diff = `(no diff for ${h.id}: ${(err as Error).message})\n`;
+    }
+  }
+  const spec: DaemonSpec = {
+    engine: h.engine,
+    init: facts.initSystem,
+    paths: h.paths,
+    nodePath: facts.nodePath ?? '/usr/bin/node',
+    keepalivedPath: facts.keepalivedPath ?? '/usr/sbin/keepalived',
+  };
+  const run = new HostRun(h, facts, plan, report, { transport, spec, clock: ctx.clock, timeouts: ctx.timeouts });
+  return { run, blocked: null };
+}
+
+function asHaupError(err: unknown, h: HostModel): HaupError {
+  if (err instanceof HaupError) return err;
+  return new HaupError('HAUP_SSH', `${h.id} (${h.host}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** The error main.ts prints after the report: which pairs failed and each host's error, with remote details. */
+function failure(report: DeployReport): HaupError {
+  const failed = report.pairs.filter((p) => p.result === 'failed');
+  const details: string[] = [];
+  for (const h of report.hosts) {
+    if (!h.error) continue;
+    details.push(`${h.host} (${h.result}): ${h.error.message}`, ...h.error.details.slice(0, 20).map((d) => `  ${d}`));
+  }
+  for (const p of failed) if (p.error && !report.hosts.some((h) => h.error && (h.host === p.master || h.host === p.backup))) details.push(`${p.pair}: ${p.error.message}`);
+  return new HaupError('HAUP_DEPLOY_FAILED', `${failed.length} of ${report.pairs.length} pair${report.pairs.length === 1 ? '' : 's'} failed: ${failed.map((p) => p.pair).join(', ')}`, {
+    details,
+    hint: report.hosts.some((h) => h.result === 'rolled-back' || h.result === 'rollback-failed')
+      ? 'the node that failed was rolled back to its previous files and daemon (see above); fix the cause and deploy again — the other pairs are done'
+      : 'nothing was changed on the failed pairs; fix the cause and deploy again — the other pairs are done',
+  });
+}
+
