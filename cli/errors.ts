@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'HAUP_FACTS'
   | 'HAUP_DEPLOY_FAILED'
   | 'HAUP_VERIFY_FAILED'
-  | 'HAUP_STATUS_FAILED';
+  | 'HAUP_STATUS_FAILED'
+  | 'HAUP_DEMO_FAILED';
 
 /** Exit codes: 0 ok, 1 a host (or a check) failed, 2 bad inventory or usage. */
 export const EXIT_HOST_FAILED = 1;

@@ -5,6 +5,7 @@ import { renderCommand } from './render.js';
 import { deployCommand } from './deploy.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
+import { demoCommand } from './demo.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [labCommand, renderCommand, deployCommand, statusCommand, verifyCommand];
+export const commands: CommandModule<any, any>[] = [labCommand, renderCommand, deployCommand, statusCommand, verifyCommand, demoCommand];
