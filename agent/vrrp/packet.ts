@@ -52,8 +52,7 @@ export type DecodeReason =
   | 'version'
   | 'type'
   | 'checksum'
-  | 'auth'
-  | 'address';
+  | 'auth';
 
 export type DecodeResult = { ok: true; advert: ReceivedAdvert } | { ok: false; reason: DecodeReason; detail: string };
 
