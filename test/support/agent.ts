@@ -177,11 +177,13 @@ export class RunningAgent {
 
 /** Starts `node /opt/haup/haup-agent.cjs run -f /etc/haup/keepalived.conf` inside the host. */
 export function startAgent(lab: TestLab, host: TestLabHost | string, extraArgs: readonly string[] = []): RunningAgent {
+  return startInHost(lab, host, [process.execPath, '/opt/haup/haup-agent.cjs', 'run', '-f', '/etc/haup/keepalived.conf', ...extraArgs]);
+}
+
+/** Starts any long-running program inside the host with its output collected line by line (e.g. keepalived -n -l). */
+export function startInHost(lab: TestLab, host: TestLabHost | string, argv: readonly string[]): RunningAgent {
   const h = findHost(lab, host);
-  const child = hostSpawn(lab, h, [process.execPath, '/opt/haup/haup-agent.cjs', 'run', '-f', '/etc/haup/keepalived.conf', ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new RunningAgent(h, child);
+  return new RunningAgent(h, hostSpawn(lab, h, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** The agent's status file inside the host, or null when there is none (yet). */
