@@ -10,14 +10,14 @@ const nameOption = {
 
 const upCommand: CommandModule<object, { name: string; hosts?: number; subnet?: string }> = {
   command: 'up',
-  describe: 'Create the lab hosts (namespaces with sshd and nginx) and print an inventory fragment',
+  describe: 'Create the lab hosts (namespaces with sshd and nginx) and print an inventory of them for haup deploy',
   builder: (y) =>
     y
       .option('hosts', { type: 'number', describe: `number of hosts, 1-${MAX_HOSTS} (default 2; omit to accept a running lab as is)` })
       .option('name', nameOption)
       .option('subnet', { type: 'string', describe: 'IPv4 network for the lab (default: first free /24 of 10.254.0.0/16)' })
       .example('$0 lab up', 'two hosts h1, h2 at 10.254.0.11 and .12')
-      .example('$0 lab up --hosts 6 > lab-hosts.yml', 'six hosts; the inventory fragment goes to stdout')
+      .example('$0 lab up --hosts 6 > lab6.yml', 'six hosts in three pairs; the inventory goes to stdout (and /var/lib/haup/lab/NAME/)')
       .example('$0 lab up --name demo --subnet 10.99.0.0/24', 'a second lab on a chosen network'),
   handler: async (argv) => (await import('../lab/command-handlers.js')).runLabUp(argv),
 };
