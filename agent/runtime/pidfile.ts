@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 
 /** /proc/PID/stat's state letter (after the parenthesised command name, which may hold spaces). */
 export function procState(stat: string): string | undefined {
-  return /\)\s+(\S)/.exec(stat)?.[1];
+  return /^\s+(\S)/.exec(stat.slice(stat.lastIndexOf(')') + 1))?.[1];
 }
 
 /** Whether a NUL-separated /proc/PID/cmdline is a haup agent (node running haup-agent*.cjs, or a haup-agent binary). */
