@@ -17,7 +17,7 @@ describe('pid file', () => {
   test('recognises node running the agent bundle, and nothing else', () => {
     assert.equal(isAgentCmdline('/usr/bin/node\0/opt/haup/haup-agent.cjs\0run\0-f\0/etc/haup/keepalived.conf\0'), true);
     assert.equal(isAgentCmdline('/usr/sbin/nginx\0-c\0/etc/haup/x.conf\0'), false);
-    assert.equal(isAgentCmdline('sleep\0100\0'), false);
+    assert.equal(isAgentCmdline(['sleep', '100', ''].join('\0')), false);
   });
 
   test('takes over a stale pid file and removes only its own', () => {

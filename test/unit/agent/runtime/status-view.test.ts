@@ -31,7 +31,7 @@ describe('instanceStatus', () => {
 });
 
 describe('formatStatus', () => {
-  const status = (running: boolean): AgentStatus => ({
+  const status = (): AgentStatus => ({
     agent: 'haup-agent',
     version: '0.1.0',
     pid: 42,
@@ -46,12 +46,12 @@ describe('formatStatus', () => {
   });
 
   test('prints one row per instance with state, priorities, held VIPs and the last transition', () => {
-    const text = formatStatus(status(true), new Date('2026-01-01T00:01:02.000Z'), true);
+    const text = formatStatus(status(), new Date('2026-01-01T00:01:02.000Z'), true);
     assert.match(text, /^haup-agent 0\.1\.0 \(pid 42\) on h1: \/etc\/haup\/keepalived\.conf/);
     assert.match(text, /VI_1 \(vrid 51 eth0 v2\)\s+MASTER\s+100\/100\s+10\.0\.0\.100\/24\*\s+\(self\)\s+BACKUP->MASTER master-down-timer 58s ago/);
   });
 
   test('says so when the agent that wrote the file is gone', () => {
-    assert.match(formatStatus(status(false), new Date(), false), /^haup-agent is NOT running \(pid 42 is gone\)/);
+    assert.match(formatStatus(status(), new Date(), false), /^haup-agent is NOT running \(pid 42 is gone\)/);
   });
 });
