@@ -30,11 +30,13 @@ interface Flavour {
   version: 2 | 3;
   advertInt: string;
   authPass?: string;
+  family: 4 | 6;
 }
 
 const FLAVOURS: Flavour[] = [
-  { title: 'VRRPv2 with PASS authentication, advert_int 1', vrid: 52, version: 2, advertInt: '1', authPass: 'interop' },
-  { title: 'VRRPv3, advert_int 0.2', vrid: 53, version: 3, advertInt: '0.2' },
+  { title: 'VRRPv2 with PASS authentication, advert_int 1', vrid: 52, version: 2, advertInt: '1', authPass: 'interop', family: 4 },
+  { title: 'VRRPv3, advert_int 0.2', vrid: 53, version: 3, advertInt: '0.2', family: 4 },
+  { title: 'VRRPv3 over IPv6 (from link-local addresses, unsolicited NA), advert_int 0.2', vrid: 54, version: 3, advertInt: '0.2', family: 6 },
 ];
 
 describe('haup agent and keepalived in one VRID', { skip }, () => {
@@ -56,11 +58,12 @@ describe('haup agent and keepalived in one VRID', { skip }, () => {
 
   for (const f of FLAVOURS) {
     test(`${f.title}: each sees the other's adverts and the VIP moves both ways`, async () => {
-      const vip = labVip(lab, f.vrid - 50);
+      const vip = f.family === 4 ? labVip(lab, f.vrid - 50) : `fd00:${f.vrid}::100`;
+      const vipLine = f.family === 4 ? `${vip}/24 dev eth0 label eth0:9` : `${vip}/64 dev eth0`;
       const conf = (routerId: string, priority: number) =>
         keepalivedConf({
           routerId,
-          instances: [{ name: 'VI_x', vrid: f.vrid, priority, advertInt: f.advertInt, version: f.version, ...(f.authPass ? { authPass: f.authPass } : {}), vips: [`${vip}/24 dev eth0 label eth0:9`] }],
+          instances: [{ name: 'VI_x', vrid: f.vrid, priority, advertInt: f.advertInt, version: f.version, ...(f.authPass ? { authPass: f.authPass } : {}), vips: [vipLine] }],
         });
       const keepalived = () => {
         const p = startInHost(lab, h1, [keepalivedBin as string, '-n', '-l', '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', '/run/keepalived.pid', '-r', '/run/keepalived-vrrp.pid', '-c', '/run/keepalived-checkers.pid']);
@@ -78,7 +81,8 @@ describe('haup agent and keepalived in one VRID', { skip }, () => {
       await waitForSoleHolder(lab, h1, vip);
       const seen = await waitUntil('haup backup accepting keepalived adverts', async () => {
         const i = (await hostStatus(lab, h2))?.instances[0];
-        return i?.masterSeen === h1.address && (i.counters.received ?? 0) >= 1 ? i : undefined;
+        const master = f.family === 4 ? i?.masterSeen === h1.address : i?.masterSeen?.startsWith('fe80:');
+        return master && (i?.counters.received ?? 0) >= 1 ? i : undefined;
       }, 15_000, 100);
       assert.equal(seen.state, 'BACKUP');
       for (const reason of ['auth', 'checksum', 'advert-interval', 'addr-list', 'addr-count', 'ttl', 'version', 'length']) {
@@ -115,7 +119,7 @@ describe('haup agent and keepalived in one VRID', { skip }, () => {
       await waitUntil('VIP on h1', () => hasAddress(lab, h1, vip));
       await ka.stop('SIGTERM');
       // A killed agent leaves its VIP behind (as keepalived would): clear it for the next flavour.
-      await hostExec(lab, h2, ['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
+      await hostExec(lab, h2, ['ip', 'addr', 'del', `${vip}/${f.family === 4 ? 24 : 64}`, 'dev', 'eth0']);
     });
   }
 });
