@@ -6,6 +6,7 @@ import { chooseInventory } from '../../../cli/demo/inventory-choice.js';
 import { findAgentDir } from '../../../cli/demo/preflight.js';
 import { describeVip, formatDemoReport, type DemoReport } from '../../../cli/demo/report.js';
 import { vipHolders } from '../../../cli/demo/vip-location.js';
+import { parseVerifyReport } from '../../../cli/demo/verify-summary.js';
 import { parseIpAddr } from '../../../cli/verify/facts.js';
 
 const twoHosts = [{ name: 'h1' }, { name: 'h2' }] as never[];
@@ -76,8 +77,8 @@ describe('the demo report', () => {
     ],
     vips: [{ pair: 'web', vip: '10.254.0.100', master: 'h1', backup: 'h2', holders: ['h1'], answer: 'haup lab host h1' }],
     failovers: [
-      { pair: 'web', mode: 'stop', expectedMs: 613, takeoverMs: 640, outageMs: 655, pass: true, reason: null },
-      { pair: 'web', mode: 'kill', expectedMs: 3613, takeoverMs: null, outageMs: null, pass: false, reason: 'no takeover' },
+      { pair: 'web', mode: 'stop', expectedMs: 613, expectedAtMost: false, takeoverMs: 640, outageMs: 655, status: 'pass', reason: null },
+      { pair: 'web', mode: 'kill', expectedMs: 3613, expectedAtMost: false, takeoverMs: null, outageMs: null, status: 'fail', reason: 'no takeover' },
     ],
     cli: 'node dist/cli/haup.js',
     labFate: 'kept',
@@ -107,5 +108,46 @@ describe('the demo report', () => {
     const text = formatDemoReport({ ...report, lab: { ...report.lab, name: 't1d' } });
     assert.match(text, /lab status --name t1d/);
     assert.match(text, /lab down --name t1d/);
+  });
+});
+
+describe("reading haup verify's JSON report", () => {
+  const result = (over: Record<string, unknown>) => ({
+    pair: 'web',
+    mode: 'kill',
+    from: 'h1',
+    to: 'h2',
+    status: 'pass',
+    reasons: [],
+    expected: { ms: 3613, bound: 'about', note: null },
+    takeoverMs: 3630,
+    outage: { ms: 3650, failedSamples: 0, lastGoodMs: -5, firstGoodMs: 3645, newHolder: 'h2' },
+    ...over,
+  });
+
+  test('turns each pair and mode into a row with expected, takeover and outage', () => {
+    const json = JSON.stringify({
+      ok: false,
+      marginMs: 500,
+      results: [
+        result({}),
+        result({ mode: 'check', expected: { ms: 9000, bound: 'at-most', note: null }, status: 'fail', reasons: ['takeover-late: 9800 ms', 'other'] }),
+        result({ mode: 'stop', status: 'skipped', expected: { ms: null, bound: null, note: 'no check configured' }, takeoverMs: null, outage: {} }),
+      ],
+    });
+    assert.deepEqual(
+      parseVerifyReport(json),
+      [
+        { pair: 'web', mode: 'kill', expectedMs: 3613, expectedAtMost: false, takeoverMs: 3630, outageMs: 3650, status: 'pass', reason: null },
+        { pair: 'web', mode: 'check', expectedMs: 9000, expectedAtMost: true, takeoverMs: 3630, outageMs: 3650, status: 'fail', reason: 'takeover-late: 9800 ms' },
+        { pair: 'web', mode: 'stop', expectedMs: null, expectedAtMost: false, takeoverMs: null, outageMs: null, status: 'skipped', reason: 'no check configured' },
+      ],
+    );
+  });
+
+  test('gives no rows for output that is not a verify report', () => {
+    assert.deepEqual(parseVerifyReport(''), []);
+    assert.deepEqual(parseVerifyReport('error HAUP_USAGE'), []);
+    assert.deepEqual(parseVerifyReport('{"results": 3}'), []);
   });
 });
