@@ -28,6 +28,21 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 export async function runDemo(argv: DemoArgs): Promise<void> {
   const started = Date.now();
+  // A Ctrl-C reaches the running haup command too (same process group), which cleans up after itself
+  // (verify restores the pair); the demo stops `lab up` and starts no further step.
+  let interrupted = false;
+  const abort = new AbortController();
+  const onInterrupt = () => {
+    interrupted = true;
+    abort.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onInterrupt);
+  const interruptedError = () =>
+    new HaupError('HAUP_DEMO_FAILED', 'interrupted (Ctrl-C)', { hint: `the lab is left as it is; run the demo again, or remove it with "haup lab down --name ${argv.lab}"` });
+  const checkInterrupt = () => {
+    if (interrupted) throw interruptedError();
+  };
+
   const steps: DemoStep[] = [];
   const step = async <T>(name: string, command: string, fn: () => Promise<{ value: T; note: string }>): Promise<T> => {
     say(`\n==> ${command}`);
@@ -36,20 +51,11 @@ export async function runDemo(argv: DemoArgs): Promise<void> {
       const { value, note } = await fn();
       steps.push({ name, ms: Date.now() - t0, ok: true, note });
       return value;
-    } catch (err) {
-      steps.push({ name, ms: Date.now() - t0, ok: false, note: err instanceof HaupError ? err.code : 'internal error' });
+    } catch (caught) {
+      const err = interrupted ? interruptedError() : caught;
+      steps.push({ name, ms: Date.now() - t0, ok: false, note: interrupted ? 'interrupted' : err instanceof HaupError ? err.code : 'internal error' });
       throw err;
     }
-  };
-
-  // A Ctrl-C reaches the running haup command too (same process group); we only stop starting new steps.
-  let interrupted = false;
-  const onInterrupt = () => {
-    interrupted = true;
-  };
-  process.on('SIGINT', onInterrupt);
-  const checkInterrupt = () => {
-    if (interrupted) throw new HaupError('HAUP_DEMO_FAILED', 'interrupted (Ctrl-C)', { hint: 'the lab is left as it is; run the demo again, or "haup lab down" to remove it' });
   };
 
   say('haup demo: two servers in a local lab, made highly available with haup, then failed over on purpose.');
@@ -69,7 +75,7 @@ export async function runDemo(argv: DemoArgs): Promise<void> {
     });
     checkInterrupt();
     lab = await step('lab up', `haup lab up --name ${argv.lab}`, async () => {
-      const res = await labUp({ name: argv.lab, progress: (line) => say(`    ${line}`) });
+      const res = await labUp({ name: argv.lab, progress: (line) => say(`    ${line}`), signal: abort.signal });
       created = !res.alreadyUp;
       return { value: res.status, note: res.alreadyUp ? `already up with ${res.status.hosts.length} hosts, reused` : `${res.status.hosts.length} hosts created` };
     });
