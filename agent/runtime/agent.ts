@@ -8,7 +8,7 @@ import type { LinkState } from '../net/link-watch.js';
 import type { ReceivedPacket } from '../net/socket.js';
 import { writeStatus, type AgentStatus } from '../status.js';
 import { step } from '../vrrp/fsm.js';
-import type { Action, Event } from '../vrrp/fsm-types.js';
+import type { Action, Event, VirtualRouter } from '../vrrp/fsm-types.js';
 import { advertExpectation } from '../vrrp/instance.js';
 import { syncGroupStep, type SyncGroup } from '../vrrp/sync-group.js';
 import { RuntimeInstance, type InstanceHost } from './instance.js';
@@ -122,6 +122,7 @@ export class Agent implements InstanceHost {
         for (const a of inst.perform(result.actions, now)) this.afterAction(inst, a);
         // The status file shows the master seen and the effective priority: write it when they change.
         if (before.masterAddress !== inst.vr.masterAddress || before.effectivePriority !== inst.vr.effectivePriority) this.changed();
+        this.ownFaultsChanged(inst, before, result.actions);
       }
     } finally {
       this.draining = false;
@@ -139,6 +140,21 @@ export class Agent implements InstanceHost {
     this.log.info(`${inst.name}: ${stateName(a.from)} -> ${stateName(a.to)} reason=${a.reason}${detail}`);
     this.changed();
     if (!this.stopping) this.syncGroupAfter(inst, a);
+  }
+
+  /**
+   * syncGroupStep reacts to transitions. A member whose own fault clears while it stays in FAULT
+   * (it also carries the group's fault source) makes no transition, yet the group must re-evaluate,
+   * or the group's fault source would never be cleared: feed it a FAULT -> FAULT change.
+   */
+  private ownFaultsChanged(inst: RuntimeInstance, before: VirtualRouter, actions: readonly Action[]): void {
+    if (this.stopping || actions.some((a) => a.type === 'transition')) return;
+    const own = (vr: VirtualRouter) => vr.faults.filter((f) => !f.startsWith('sync-group:'));
+    const was = own(before);
+    const now = own(inst.vr);
+    if (was.length === now.length && was.every((f, i) => f === now[i])) return;
+    const state = inst.vr.state;
+    this.syncGroupAfter(inst, { type: 'transition', from: state, to: state, reason: now.length < was.length ? 'fault-cleared' : 'fault' });
   }
 
   private syncGroupAfter(inst: RuntimeInstance, t: Extract<Action, { type: 'transition' }>): void {

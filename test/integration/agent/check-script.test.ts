@@ -9,7 +9,7 @@ import { loadInventoryText } from '../../../cli/inventory/load.js';
 import { renderHost } from '../../../cli/render/render.js';
 import { loadTemplates } from '../../../cli/render/templates.js';
 import { hostExec, labSkipReason, startLab, type TestLab, type TestLabHost } from '../../support/lab.js';
-import { hasAddress, hostStatus, installAgent, keepalivedConf, labVip, startAgent, waitForSoleHolder, waitUntil, writeHostFile, type RunningAgent } from '../../support/agent.js';
+import { hasAddress, hostPath, hostStatus, installAgent, keepalivedConf, labVip, startAgent, waitForSoleHolder, waitUntil, writeHostFile, type RunningAgent } from '../../support/agent.js';
 
 const skip = labSkipReason();
 
@@ -160,6 +160,57 @@ describe('track scripts on lab hosts', { skip }, () => {
     await a1.waitForLine(/VI_web: MASTER -> BACKUP reason=higher-priority-advert/, 5000, from1);
     await waitForSoleHolder(lab, h2, vip);
     assert.equal((await hostStatus(lab, h1))?.instances[0]?.effectivePriority, 90);
+  });
+
+  test("a sync group moves together: one member's failed check faults both; notify scripts get keepalived's arguments", async () => {
+    const notify = '/etc/haup/scripts/notify.sh';
+    const vipA = labVip(lab, 61);
+    const vipB = labVip(lab, 62);
+    const conf = (routerId: string, priority: number) =>
+      `${keepalivedConf({
+        routerId,
+        scripts: [{ name: 'chk_flag', script: '/usr/bin/test -e /etc/haup/healthy', interval: 1 }],
+        instances: [
+          { name: 'A', vrid: 61, priority, version: 3, advertInt: '0.1', vips: [`${vipA}/24`], trackScripts: ['chk_flag'], extra: [`notify ${notify}`] },
+          { name: 'B', vrid: 62, priority, version: 3, advertInt: '0.1', vips: [`${vipB}/24`], extra: [`notify ${notify}`] },
+        ],
+      })}vrrp_sync_group G {\n  group {\n    A\n    B\n  }\n  notify ${notify}\n}\n`;
+    for (const [h, prio] of [[h1, 150], [h2, 100]] as const) {
+      writeHostFile(lab, h, notify, '#!/bin/sh\necho "$@" >> /var/log/haup-notify.log\n', 0o755);
+      writeHostFile(lab, h, '/etc/haup/healthy', 'ok\n');
+      writeHostFile(lab, h, '/etc/haup/keepalived.conf', conf(h.name, prio), 0o600);
+    }
+    const from = new Map(lab.hosts.map((h) => [h.name, agent(h).lines.length]));
+    for (const h of lab.hosts) {
+      agent(h).signal('SIGHUP');
+      await agent(h).waitForLine(/reloaded .*: 0 kept, 2 added, 1 removed/, 5000, from.get(h.name));
+    }
+    const a1 = agent(h1);
+    await a1.waitForLine(/A: BACKUP -> MASTER/, 10_000, from.get('h1'));
+    await a1.waitForLine(/B: BACKUP -> MASTER/, 10_000, from.get('h1'));
+    await waitForSoleHolder(lab, h1, vipA);
+    await waitForSoleHolder(lab, h1, vipB);
+
+    const t = a1.lines.length;
+    const t2 = agent(h2).lines.length;
+    await hostExec(lab, h1, ['rm', '/etc/haup/healthy']);
+    await a1.waitForLine(/A: MASTER -> FAULT reason=check-failed detail=script:chk_flag/, 5000, t);
+    await a1.waitForLine(/B: MASTER -> FAULT reason=sync-group-fault detail=sync-group:G/, 5000, t);
+    await agent(h2).waitForLine(/A: BACKUP -> MASTER/, 5000, t2);
+    await agent(h2).waitForLine(/B: BACKUP -> MASTER/, 5000, t2);
+    await waitForSoleHolder(lab, h2, vipA);
+    await waitForSoleHolder(lab, h2, vipB);
+    const calls = await waitUntil('fault notifications on h1', () => {
+      const lines = readFileSync(hostPath(lab, h1, '/var/log/haup-notify.log'), 'utf8').split('\n');
+      return ['INSTANCE A FAULT 150', 'INSTANCE B FAULT 150', 'GROUP G FAULT 0'].every((l) => lines.includes(l)) ? lines : undefined;
+    });
+    assert.ok(calls.includes('INSTANCE A MASTER 150') && calls.includes('GROUP G MASTER 0'), calls.join('\n'));
+
+    writeHostFile(lab, h1, '/etc/haup/healthy', 'ok\n');
+    await a1.waitForLine(/A: FAULT -> BACKUP reason=fault-cleared/, 5000, t);
+    await a1.waitForLine(/B: FAULT -> BACKUP reason=fault-cleared detail=sync-group:G/, 5000, t);
+    await waitForSoleHolder(lab, h1, vipA);
+    await waitForSoleHolder(lab, h1, vipB);
   });
 });
 
