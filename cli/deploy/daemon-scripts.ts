@@ -102,11 +102,11 @@ export function serviceScript(spec: DaemonSpec, action: Action, opts: { daemonRe
   const lines = [`${MARK} service ${spec.engine} ${action}`, ...prelude(spec), ...functions(spec)];
   if (opts.daemonReload && spec.init === 'systemd') lines.push('systemctl daemon-reload');
   if (action !== 'start' || spec.engine === 'keepalived') lines.push(...checkLines(spec));
-  // Where this run's log lines begin, so a failure shows only what the new daemon said.
-  if (spec.init !== 'systemd') lines.push('echo "logoff=$(stat -c %s "$LOG" 2>/dev/null || echo 0)"');
-  if (action === 'start') lines.push('start_daemon');
-  else if (action === 'reload') lines.push('reload_daemon');
-  else lines.push('stop_daemon', 'start_daemon');
+  // Where this run's log lines begin, so a failure shows only what the new (or reloaded) daemon said.
+  const logoff = spec.init === 'systemd' ? [] : ['echo "logoff=$(stat -c %s "$LOG" 2>/dev/null || echo 0)"'];
+  if (action === 'start') lines.push(...logoff, 'start_daemon');
+  else if (action === 'reload') lines.push(...logoff, 'reload_daemon');
+  else lines.push('stop_daemon', ...logoff, 'start_daemon');
   return `${lines.join('\n')}\n`;
 }
 
@@ -208,11 +208,12 @@ export interface WaitOutput {
   log: string[];
 }
 
-function section(lines: readonly string[], name: string): string | null {
+function section(lines: readonly string[], name: string, opts: { trim: boolean } = { trim: true }): string | null {
   const start = lines.indexOf(`${name}-begin`);
   if (start < 0) return null;
   const end = lines.indexOf(`${name}-end`, start + 1);
-  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+  const text = lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
+  return opts.trim ? text.trim() : text;
 }
 
 export function parseWaitOutput(out: string): WaitOutput {
@@ -226,7 +227,8 @@ export function parseWaitOutput(out: string): WaitOutput {
     pidfilePid: pm && pm[1] ? Number(pm[1]) : null,
     pidfileAlive: pm?.[2] === 'alive',
     watchAlive: watchLine ? watchLine.endsWith(' alive') : null,
-    observed: section(lines, 'observed') ?? '',
+    // Verbatim: the next wait compares it byte for byte with what the node sees.
+    observed: section(lines, 'observed', { trim: false }) ?? '',
     state: state === '' ? null : state,
     addresses: section(lines, 'addr') || null,
     log: log ? log.split('\n') : [],

@@ -34,10 +34,9 @@ export async function fetchDiffs(t: Transport, h: HostModel, writes: readonly De
       out.push(`--- ${label}\n+++ ${label}\n(${bundle.has(w.path) ? 'haup agent bundle' : 'binary file'} changed, now ${Buffer.byteLength(w.content)} bytes)\n`);
       continue;
     }
-    const after = redact(String(w.content), secrets);
-    const prev = before.has(w.path) ? redact(before.get(w.path) as string, secrets) : null;
-    const d = unifiedDiff(label, prev, after);
-    out.push(d === '' ? `--- ${label}\n+++ ${label}\n(only the mode or owner changed)\n` : d);
+    const d = unifiedDiff(label, before.get(w.path) ?? null, String(w.content));
+    // The node's old file may hold an old password the inventory no longer knows: auth_pass lines are masked too.
+    out.push(d === '' ? `--- ${label}\n+++ ${label}\n(only the mode or owner changed)\n` : redact(d, secrets));
   }
   return out.join('');
 }

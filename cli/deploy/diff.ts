@@ -4,9 +4,12 @@
 const CONTEXT = 3;
 const MAX_LINES = 4000;
 
-/** Replaces auth_pass values and every given secret by a fixed mask, so a diff can be pasted anywhere. */
+/**
+ * Replaces auth_pass values and every given secret by a fixed mask, so a diff can be pasted anywhere. Applied to a
+ * finished diff (lines may start with ' ', '-' or '+'), so a changed password still shows as a changed line.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/^(\s*auth_pass\s+)\S.*$/gm, '$1<redacted>');
+  let out = text.replace(/^([ +-]?\s*auth_pass\s+)\S.*$/gm, '$1<redacted>');
   for (const s of [...secrets].filter((x) => x.length >= 3).sort((a, b) => b.length - a.length)) out = out.split(s).join('<redacted>');
   return out;
 }

@@ -51,7 +51,7 @@ export async function runJobs(jobs: readonly Job[], opts: ProgressOptions): Prom
       ? new Listr(tasks, {
           ...common,
           renderer: 'test',
-          rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(opts.out as NodeJS.WriteStream, opts.out as NodeJS.WriteStream) }), task: false, title: true, output: true },
+          rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(opts.out as NodeJS.WriteStream, opts.out as NodeJS.WriteStream) }), task: ['title'], title: true, output: true },
         })
       : new Listr(tasks, { ...common, renderer: 'default', rendererOptions: { collapseErrors: false, showErrorMessage: true } });
   await listr.run();

@@ -1,0 +1,192 @@
+// Input: deploy's service, wait and rollback scripts for the supervised (non-systemd) haup agent, with every path in
+// a temp dir and a small sh program standing in for the agent. Output: what real `sh` does with them — the pid it
+// reports, the signals the agent got, the files left behind.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, linkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  EXIT_CHECK_FAILED,
+  parseLogOffset,
+  parsePid,
+  parseWaitOutput,
+  rollbackScript,
+  serviceScript,
+  waitScript,
+  type DaemonSpec,
+} from '../../../cli/deploy/daemon-scripts.js';
+import { snapshotOf, updatedLine } from '../../../cli/deploy/expect.js';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'haup-daemon-'));
+const started: number[] = [];
+
+const spec: DaemonSpec = {
+  engine: 'haup',
+  init: 'none',
+  nodePath: '/bin/sh',
+  keepalivedPath: '/usr/sbin/keepalived',
+  paths: {
+    config: join(dir, 'keepalived.conf'),
+    scriptsDir: join(dir, 'scripts'),
+    unit: null,
+    service: 'haup-agent',
+    pidfile: join(dir, 'run', 'haup-agent.pid'),
+    agent: join(dir, 'agent.sh'),
+    stateFile: join(dir, 'run', 'agent-state.json'),
+    log: join(dir, 'log', 'agent.log'),
+  },
+};
+
+// Stands in for haup-agent: "check FILE" fails on the word "bogus"; "run -f FILE" dies on "die", else writes its
+// pidfile and a status file with the config's SHA-256, rewrites it on SIGHUP and exits on SIGTERM.
+writeFileSync(
+  spec.paths.agent as string,
+  `case "$1" in
+check) if grep -q bogus "$2"; then echo "$2:1: unknown keyword bogus" >&2; exit 1; fi; exit 0 ;;
+esac
+conf=$3
+if grep -q die "$conf"; then echo "fake agent: refusing to run" >&2; exit 1; fi
+echo $$ > '${spec.paths.pidfile}'
+n=0
+write() { n=$((n+1)); h=$(sha256sum < "$conf" | cut -d' ' -f1); printf '{\\n  "agent": "haup-agent",\\n  "pid": %s,\\n  "configFile": "%s",\\n  "configHash": "%s",\\n  "updatedAt": "%s",\\n  "instances": []\\n}\\n' $$ "$conf" "$h" "$$-$n" > '${spec.paths.stateFile}.tmp'; mv '${spec.paths.stateFile}.tmp' '${spec.paths.stateFile}'; echo "fake agent $$: wrote status $n"; }
+write
+trap write HUP
+trap 'rm -f "${spec.paths.pidfile}"; echo "fake agent $$: stopped"; exit 0' TERM
+while :; do sleep 1 & wait $!; done
+`,
+);
+chmodSync(spec.paths.agent as string, 0o755);
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+async function sh(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run('sh', ['-c', script], { encoding: 'utf8', timeout: 20_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function look(previous: string, pid: number | null, timeoutMs = 3000) {
+  const r = await sh(waitScript(spec, { previous, pid, timeoutMs }));
+  assert.equal(r.code, 0, r.stderr);
+  return snapshotOf(parseWaitOutput(r.stdout));
+}
+
+after(() => {
+  for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('daemon scripts (supervised haup agent, real sh)', () => {
+  let pid = 0;
+
+  test('start runs the agent in the background and prints its pid', async () => {
+    writeFileSync(spec.paths.config, 'vrrp_instance A {}\n');
+    const r = await sh(serviceScript(spec, 'start', { daemonReload: false }));
+    assert.equal(r.code, 0, r.stderr);
+    pid = parsePid(r.stdout) ?? 0;
+    started.push(pid);
+    assert.ok(pid > 0 && alive(pid));
+    assert.equal(parseLogOffset(r.stdout), 0);
+    const snap = await look('', pid);
+    assert.equal(snap.status?.pid, pid, 'the pid printed is the agent itself (setsid did not fork)');
+    assert.equal(snap.pid, pid);
+    assert.equal(snap.status?.configHash, sha('vrrp_instance A {}\n'));
+  });
+
+  test('reload checks the config, sends SIGHUP, and the wait returns when the status changes', async () => {
+    const before = await look('', null);
+    writeFileSync(spec.paths.config, 'vrrp_instance B {}\n');
+    const r = await sh(serviceScript(spec, 'reload', { daemonReload: false }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(parsePid(r.stdout), pid);
+    const t0 = performance.now();
+    const snap = await look(before.observed, pid);
+    assert.ok(performance.now() - t0 < 2500, 'returned on the change, not at the timeout');
+    assert.notEqual(snap.observed, before.observed);
+    assert.equal(snap.status?.configHash, sha('vrrp_instance B {}\n'));
+    assert.equal(updatedLine(JSON.stringify(snap.status, null, 2)), snap.observed.trimEnd());
+  });
+
+  test('reload of a config the agent rejects exits 3 and leaves the agent alone', async () => {
+    const before = await look('', null);
+    writeFileSync(spec.paths.config, 'bogus\n');
+    const r = await sh(serviceScript(spec, 'reload', { daemonReload: false }));
+    assert.equal(r.code, EXIT_CHECK_FAILED);
+    assert.match(r.stderr, /unknown keyword bogus/);
+    const snap = await look(before.observed, null, 300);
+    assert.equal(snap.observed, before.observed, 'no SIGHUP was sent');
+    assert.ok(alive(pid));
+  });
+
+  test('restart stops the old agent (SIGTERM, waits until it is gone) and starts a new one', async () => {
+    writeFileSync(spec.paths.config, 'vrrp_instance C {}\n');
+    const r = await sh(serviceScript(spec, 'restart', { daemonReload: false }));
+    assert.equal(r.code, 0, r.stderr);
+    const next = parsePid(r.stdout) ?? 0;
+    started.push(next);
+    assert.notEqual(next, pid);
+    assert.ok(!alive(pid), 'the old agent is gone before the new one starts');
+    assert.equal((await look('', next)).status?.pid, next);
+    pid = next;
+  });
+
+  test('the wait returns at once when the watched agent dies, with only its own log lines', async () => {
+    writeFileSync(spec.paths.config, 'die\n');
+    const r = await sh(serviceScript(spec, 'restart', { daemonReload: false }));
+    assert.equal(r.code, 0, r.stderr);
+    const dead = parsePid(r.stdout) ?? 0;
+    const t0 = performance.now();
+    const out = parseWaitOutput((await sh(waitScript(spec, { previous: '', pid: dead, timeoutMs: 5000, logOffset: parseLogOffset(r.stdout) }))).stdout);
+    assert.ok(performance.now() - t0 < 2500);
+    assert.equal(out.watchAlive, false);
+    assert.deepEqual(out.log, ['fake agent: refusing to run']);
+  });
+
+  test('rollback restores the previous files, removes new ones and starts the previous agent again', async () => {
+    writeFileSync(spec.paths.config, 'vrrp_instance C {}\n');
+    linkSync(spec.paths.config, `${spec.paths.config}.haup-prev`);
+    rmSync(spec.paths.config);
+    writeFileSync(spec.paths.config, 'die\n');
+    const extra = join(dir, 'scripts-new.sh');
+    writeFileSync(extra, 'new');
+    const r = await sh(
+      rollbackScript(spec, [{ path: spec.paths.config, existed: true }, { path: extra, existed: false }], {
+        backupSuffix: '.haup-prev',
+        wasRunning: true,
+        failedAction: 'restart',
+        daemonReload: false,
+      }),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(spec.paths.config, 'utf8'), 'vrrp_instance C {}\n');
+    assert.ok(!existsSync(`${spec.paths.config}.haup-prev`));
+    assert.ok(!existsSync(extra));
+    const back = parsePid(r.stdout) ?? 0;
+    started.push(back);
+    assert.equal((await look('', back)).status?.configHash, sha('vrrp_instance C {}\n'));
+  });
+
+  test('rollback of a first deploy stops the agent it started', async () => {
+    const p = (await look('', null)).pid ?? 0;
+    const r = await sh(rollbackScript(spec, [], { backupSuffix: '.haup-prev', wasRunning: false, failedAction: 'start', daemonReload: false }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!alive(p));
+  });
+});
