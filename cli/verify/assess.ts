@@ -17,7 +17,9 @@ export type PairProblem =
   | { kind: 'agent-down'; host: string }
   | { kind: 'split-brain'; vip: string; holders: string[] }
   | { kind: 'no-holder'; vip: string }
-  | { kind: 'two-masters'; hosts: string[] };
+  | { kind: 'two-masters'; hosts: string[] }
+  | { kind: 'fault'; host: string; reason: string | null }
+  | { kind: 'vips-split'; holders: string[] };
 
 export interface PairAssessment {
   holders: Map<string, string[]>;
@@ -25,11 +27,19 @@ export interface PairAssessment {
   healthy: boolean;
 }
 
-export function assessPair(vips: readonly string[], nodes: readonly NodeReport[]): PairAssessment {
+/**
+ * `instance` names the pair's vrrp_instance on the nodes; with it, an instance in FAULT counts as a problem
+ * (that node cannot take over). Without it, only VIPs and agents are judged.
+ */
+export function assessPair(vips: readonly string[], nodes: readonly NodeReport[], instance?: string): PairAssessment {
   const problems: PairProblem[] = [];
   for (const n of nodes) {
     if (!n.reachable) problems.push({ kind: 'unreachable', host: n.host });
     else if (!n.agentRunning) problems.push({ kind: 'agent-down', host: n.host });
+    else {
+      const inst = instance === undefined ? undefined : n.status?.instances.find((i) => i.name === instance);
+      if (inst?.state === 'FAULT') problems.push({ kind: 'fault', host: n.host, reason: inst.lastTransition?.reason ?? null });
+    }
   }
   const holders = new Map<string, string[]>();
   for (const vip of vips) {
@@ -37,9 +47,11 @@ export function assessPair(vips: readonly string[], nodes: readonly NodeReport[]
     const hs = nodes.filter((n) => n.addresses.some((a) => a.address.toLowerCase() === bare)).map((n) => n.host);
     holders.set(bare, hs);
     if (hs.length > 1) problems.push({ kind: 'split-brain', vip: bare, holders: hs });
-    if (hs.length === 0 && nodes.some((n) => n.reachable)) problems.push({ kind: 'no-holder', vip: bare });
+    if (hs.length === 0 && nodes.every((n) => n.reachable)) problems.push({ kind: 'no-holder', vip: bare });
   }
-  const masters = nodes.filter((n) => n.status?.instances.some((i) => i.state === 'MASTER')).map((n) => n.host);
+  const distinct = [...new Set([...holders.values()].filter((hs) => hs.length === 1).map((hs) => hs[0] as string))];
+  if (distinct.length > 1) problems.push({ kind: 'vips-split', holders: distinct });
+  const masters = nodes.filter((n) => n.status?.instances.some((i) => i.state === 'MASTER' && (instance === undefined || i.name === instance))).map((n) => n.host);
   if (masters.length > 1 && !problems.some((p) => p.kind === 'split-brain')) problems.push({ kind: 'two-masters', hosts: masters });
   return { holders, problems, healthy: problems.length === 0 };
 }
@@ -56,5 +68,9 @@ export function describeProblem(p: PairProblem): string {
       return `no holder: nobody holds ${p.vip}`;
     case 'two-masters':
       return `two masters: ${p.hosts.join(' and ')} both report MASTER`;
+    case 'fault':
+      return `${p.host}: the instance is in FAULT${p.reason ? ` (${p.reason})` : ''}, so it cannot take over`;
+    case 'vips-split':
+      return `VIPs split: the pair's VIPs are held by ${p.holders.join(' and ')} instead of one node`;
   }
 }

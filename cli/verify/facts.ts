@@ -54,3 +54,63 @@ export function vipAddress(vip: string): string {
   const slash = vip.indexOf('/');
   return (slash < 0 ? vip : vip.slice(0, slash)).toLowerCase();
 }
+
+/** Link-layer (MAC) address per interface from `ip -j addr show` / `ip -j link show`, lower-case. */
+export function parseLinkMacs(json: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    return out;
+  }
+  if (!Array.isArray(data)) return out;
+  for (const link of data as { ifname?: unknown; address?: unknown; link_type?: unknown }[]) {
+    if (typeof link !== 'object' || link === null) continue;
+    if (typeof link.ifname === 'string' && typeof link.address === 'string' && link.link_type === 'ether') out.set(link.ifname, link.address.toLowerCase());
+  }
+  return out;
+}
+
+export interface NeighbourEntry {
+  dst: string;
+  dev: string;
+  /** null while unresolved (INCOMPLETE, FAILED). */
+  lladdr: string | null;
+  state: string[];
+}
+
+/** `ip -j neigh show` output; garbage in -> an empty list. */
+export function parseNeighbours(json: string): NeighbourEntry[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(data)) return [];
+  const out: NeighbourEntry[] = [];
+  for (const n of data as { dst?: unknown; dev?: unknown; lladdr?: unknown; state?: unknown }[]) {
+    if (typeof n !== 'object' || n === null || typeof n.dst !== 'string' || typeof n.dev !== 'string') continue;
+    out.push({
+      dst: n.dst.toLowerCase(),
+      dev: n.dev,
+      lladdr: typeof n.lladdr === 'string' ? n.lladdr.toLowerCase() : null,
+      state: Array.isArray(n.state) ? n.state.filter((s): s is string => typeof s === 'string') : [],
+    });
+  }
+  return out;
+}
+
+/** One line of `ip monitor neigh`, e.g. "10.0.0.5 dev br0 lladdr aa:bb:cc:dd:ee:ff STALE"; null if not a neighbour line. */
+export function parseNeighbourEvent(line: string): (NeighbourEntry & { deleted: boolean }) | null {
+  const m = /^(Deleted )?(\S+) dev (\S+)(?: lladdr (\S+))?(?: router)?(?: proxy)?((?: [A-Z_]+)*)\s*$/.exec(line.trim());
+  if (!m) return null;
+  return {
+    deleted: m[1] !== undefined,
+    dst: (m[2] as string).toLowerCase(),
+    dev: m[3] as string,
+    lladdr: m[4] ? m[4].toLowerCase() : null,
+    state: (m[5] ?? '').trim().split(' ').filter((s) => s !== ''),
+  };
+}
