@@ -40,7 +40,8 @@ async function sh(lab: TestLab, host: string, script: string): Promise<string> {
 
 /** The live agent's pid on a host (from its pidfile), or null. */
 export async function agentPid(lab: TestLab, host: string, pidfile = '/run/haup/haup-agent.pid'): Promise<number | null> {
-  const out = await sh(lab, host, `p=$(cat ${pidfile} 2>/dev/null); if [ -n "$p" ] && [ -d /proc/$p ]; then echo $p; fi`);
+  // A zombie (state Z, not yet reaped by PID 1) counts as gone.
+  const out = await sh(lab, host, `p=$(cat ${pidfile} 2>/dev/null); if [ -n "$p" ] && [ -d /proc/$p ] && ! grep -q '^State:.*[ZX]' /proc/$p/status 2>/dev/null; then echo $p; fi`);
   return out.trim() ? Number(out.trim()) : null;
 }
 
