@@ -77,7 +77,8 @@ export async function runAgent(opts: RunOptions, log: Logger = createLogger()): 
   const delayMs = loaded.config.globalDefs.startupDelay * 1000;
   if (delayMs > 0) {
     log.info(`vrrp_startup_delay: waiting ${loaded.config.globalDefs.startupDelay} s before starting the instances`);
-    await new Promise((r) => setTimeout(r, delayMs));
+    // SIGTERM during the delay ends it at once (the timer must not hold the exit back).
+    await Promise.race([new Promise((r) => setTimeout(r, delayMs).unref()), finished]);
   }
   if (!agent.stopping) {
     try {

@@ -94,7 +94,11 @@ export async function startAgent(agent: Agent, config: HaupConfig, hash: string)
 export async function reloadAgent(agent: Agent): Promise<void> {
   const file = agent.opts.configFile;
   const log = agent.log;
-  if (agent.stopping || !agent.config) return;
+  if (agent.stopping) return;
+  if (!agent.config) {
+    log.warn(`SIGHUP while starting: ignored; send it again once the instances have started`);
+    return;
+  }
   log.info(`reloading ${file} (SIGHUP)`);
   const loaded = readConfig(file);
   logDiagnostics(log, loaded.diagnostics);

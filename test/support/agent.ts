@@ -175,9 +175,15 @@ export class RunningAgent {
   }
 }
 
+/**
+ * The node binary that runs the agent in tests: HAUP_AGENT_NODE (e.g. a Node 18 binary, the oldest the
+ * agent supports) or the one running the tests.
+ */
+export const AGENT_NODE = process.env.HAUP_AGENT_NODE || process.execPath;
+
 /** Starts `node /opt/haup/haup-agent.cjs run -f /etc/haup/keepalived.conf` inside the host. */
 export function startAgent(lab: TestLab, host: TestLabHost | string, extraArgs: readonly string[] = []): RunningAgent {
-  return startInHost(lab, host, [process.execPath, '/opt/haup/haup-agent.cjs', 'run', '-f', '/etc/haup/keepalived.conf', ...extraArgs]);
+  return startInHost(lab, host, [AGENT_NODE, '/opt/haup/haup-agent.cjs', 'run', '-f', '/etc/haup/keepalived.conf', ...extraArgs]);
 }
 
 /** Starts any long-running program inside the host with its output collected line by line (e.g. keepalived -n -l). */

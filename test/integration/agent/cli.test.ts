@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentBundle } from '../../support/agent.js';
+import { AGENT_NODE, agentBundle } from '../../support/agent.js';
 import { REPO_ROOT } from '../../support/netns.js';
 
 interface Run {
@@ -18,7 +18,7 @@ interface Run {
 async function agent(args: readonly string[]): Promise<Run> {
   const { js } = await agentBundle();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [js, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: '' } });
+    const child = spawn(AGENT_NODE, [js, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

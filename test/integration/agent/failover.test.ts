@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { hostExec, labSkipReason, startLab, type TestLab, type TestLabHost } from '../../support/lab.js';
 import {
+  AGENT_NODE,
   hasAddress,
   hostPath,
   hostStatus,
@@ -85,15 +86,15 @@ describe('two haup agents on lab hosts', { skip }, () => {
     assert.equal(s2.instances[0]?.state, 'BACKUP');
     assert.equal(s2.instances[0]?.vipsHeld, false);
     assert.deepEqual(agent(h2).transitions(), ['VI_1: INIT -> BACKUP reason=startup']);
-    const text = await hostExec(lab, h1, [process.execPath, '/opt/haup/haup-agent.cjs', 'status']);
+    const text = await hostExec(lab, h1, [AGENT_NODE, '/opt/haup/haup-agent.cjs', 'status']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /VI_1 \(vrid 51 eth0 v2\)\s+MASTER\s+150\/150\s+\S+\/24\*/);
-    const json = await hostExec(lab, h1, [process.execPath, '/opt/haup/haup-agent.cjs', 'status', '--json']);
+    const json = await hostExec(lab, h1, [AGENT_NODE, '/opt/haup/haup-agent.cjs', 'status', '--json']);
     assert.equal((JSON.parse(json.stdout) as { running: boolean }).running, true);
   });
 
   test('a second agent refuses to start while a live one holds the pid file', async () => {
-    const r = await hostExec(lab, h1, [process.execPath, '/opt/haup/haup-agent.cjs', 'run', '-f', CONF]);
+    const r = await hostExec(lab, h1, [AGENT_NODE, '/opt/haup/haup-agent.cjs', 'run', '-f', CONF]);
     assert.equal(r.code, 1);
     assert.match(r.stdout + r.stderr, new RegExp(`another haup-agent \\(pid ${agent(h1).pid}\\) is running`));
     assert.ok(await hasAddress(lab, h1, vip), 'the VIP is untouched');
