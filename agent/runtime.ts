@@ -58,8 +58,13 @@ export async function runAgent(opts: RunOptions, log: Logger = createLogger()): 
   const onHup = () => {
     reloads = reloads.then(() => reloadAgent(agent)).catch((err: unknown) => log.error(`reload failed: ${(err as Error).stack ?? String(err)}`));
   };
+  let stopping: Promise<void> | undefined;
   const onStop = (signal: NodeJS.Signals) => {
-    void stopAgent(agent, `received ${signal}`)
+    if (stopping) {
+      log.info(`received ${signal} again: already stopping`);
+      return;
+    }
+    stopping = stopAgent(agent, `received ${signal}`)
       .catch((err: unknown) => log.error(`while stopping: ${(err as Error).stack ?? String(err)}`))
       .then(() => finish(0));
   };
