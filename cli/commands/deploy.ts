@@ -2,7 +2,9 @@
 import type { CommandModule } from 'yargs';
 import type { DeployArgs } from '../deploy/run.js';
 
-export const deployCommand: CommandModule<object, DeployArgs> = {
+type DeployArgv = Omit<DeployArgs, 'limit'> & { limit?: string | string[] };
+
+export const deployCommand: CommandModule<object, DeployArgv> = {
   command: 'deploy <inventory>',
   describe: 'Push rendered configs and the haup agent to every node over SSH, backup before master',
   builder: (y) =>
@@ -10,7 +12,8 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .positional('inventory', { type: 'string', demandOption: true, describe: 'inventory YAML file' })
       .option('check', { type: 'boolean', default: false, describe: 'plan only: connect and gather facts, change nothing' })
       .option('diff', { type: 'boolean', default: false, describe: 'show a unified diff of every changed text file (secrets redacted)' })
-      .option('limit', { type: 'string', array: true, describe: 'only these pairs or hosts (repeat, or separate with commas)' })
+      // Not an array option: yargs arrays swallow the words after them (the inventory); repeats still collect.
+      .option('limit', { type: 'string', describe: 'only these pairs or hosts (repeat, or separate with commas)' })
       .option('json', { type: 'boolean', default: false, describe: 'print a machine report (per pair and host: files, action, result, timings, errors)' })
       .option('concurrency', { type: 'number', default: 10, describe: 'pairs deployed at the same time' })
       .option('known-hosts', { type: 'string', describe: 'known_hosts file for every host (default: each host\'s ssh.known_hosts)' })
@@ -23,6 +26,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
   handler: async (argv) => {
     const { runDeploy } = await import('../deploy/run.js');
     const tty = Boolean(process.stderr.isTTY);
-    await runDeploy(argv, { out: process.stdout, err: process.stderr, progress: argv.json ? 'silent' : tty ? 'tty' : 'plain', color: Boolean(process.stdout.isTTY) });
+    const limit = argv.limit === undefined ? undefined : [argv.limit].flat();
+    await runDeploy({ ...argv, limit }, { out: process.stdout, err: process.stderr, progress: argv.json ? 'silent' : tty ? 'tty' : 'plain', color: Boolean(process.stdout.isTTY) });
   },
 };

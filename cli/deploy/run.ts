@@ -148,7 +148,10 @@ async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bund
   }
   report.timings.factsMs = Math.round(ctx.clock() - t1);
   report.pidBefore = facts.agentPid;
-  const problems = factProblems(facts, { engine: h.engine, interfaces: [...new Set(h.instances.flatMap((i) => [i.interface, ...i.vips.map((v) => v.dev)]))] });
+  const problems = [
+    ...factProblems(facts, { engine: h.engine, interfaces: [...new Set(h.instances.flatMap((i) => [i.interface, ...i.vips.map((v) => v.dev)]))] }),
+    ...unitProblems(h, rendered, facts),
+  ];
   if (problems.length > 0) {
     const err = new HaupError('HAUP_FACTS', `${transport.name}: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`, {
       details: problems.length === 1 ? [] : problems,
@@ -180,6 +183,15 @@ async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bund
   };
   const run = new HostRun(h, facts, plan, report, { transport, spec, clock: ctx.clock, timeouts: ctx.timeouts });
   return { run, blocked: null };
+}
+
+/** Under systemd the rendered unit starts the agent with a fixed node path, which must be the host's node. */
+export function unitProblems(h: HostModel, rendered: readonly RenderedFile[], facts: HostFacts): string[] {
+  if (facts.initSystem !== 'systemd' || h.engine !== 'haup' || facts.nodePath === null) return [];
+  const unit = rendered.find((f) => f.kind === 'unit');
+  const exec = unit ? /^ExecStart=(\S+)/m.exec(unit.content)?.[1] : undefined;
+  if (!exec || !/\/node$/.test(exec) || exec === facts.nodePath) return [];
+  return [`the agent's unit starts ${exec}, but node on this host is ${facts.nodePath} — link it (ln -s ${facts.nodePath} ${exec}) or use your own haup-agent.service.hbs`];
 }
 
 function asHaupError(err: unknown, h: HostModel): HaupError {

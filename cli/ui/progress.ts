@@ -1,6 +1,6 @@
 // Progress of concurrent jobs (a deploy's pair groups): listr2 on a terminal, plain prefixed lines otherwise, and
 // listr2's test renderer for UI tests. The jobs never throw: each reports ok/summary, and failed ones are marked.
-import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 
 export interface JobOutcome {
   ok: boolean;
@@ -33,6 +33,8 @@ export async function runJobs(jobs: readonly Job[], opts: ProgressOptions): Prom
       return outcome;
     });
   }
+  // listr2 only loads when it draws: plain and JSON runs (CI) skip its start-up cost.
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   const outcomes: JobOutcome[] = new Array<JobOutcome>(jobs.length);
   const tasks: ListrTask[] = jobs.map((job, i) => ({
     title: job.title,

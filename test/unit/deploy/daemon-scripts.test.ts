@@ -190,3 +190,47 @@ describe('daemon scripts (supervised haup agent, real sh)', () => {
     assert.ok(!alive(p));
   });
 });
+
+describe('daemon scripts under systemd and for keepalived', () => {
+  const systemd: DaemonSpec = { ...spec, init: 'systemd', paths: { ...spec.paths, service: 'haup-agent', unit: '/etc/systemd/system/haup-agent.service' } };
+  const keepalived: DaemonSpec = {
+    engine: 'keepalived',
+    init: 'none',
+    nodePath: '/usr/bin/node',
+    keepalivedPath: '/usr/sbin/keepalived',
+    paths: { config: '/etc/keepalived/keepalived.conf', scriptsDir: '/etc/keepalived/scripts', unit: null, service: 'keepalived', pidfile: '/run/keepalived.pid', agent: null, stateFile: null, log: null },
+  };
+  const body = (s: string) => s.split('\n').filter((l) => !/^\w+\(\) \{/.test(l)).join('\n');
+
+  test('under systemd, a first start enables and starts the unit after daemon-reload, and reports its MainPID', () => {
+    const s = serviceScript(systemd, 'start', { daemonReload: true });
+    assert.match(s, /^systemctl daemon-reload$/m);
+    assert.match(s, /systemctl enable --quiet haup-agent\.service && systemctl restart haup-agent\.service/);
+    assert.match(s, /systemctl show -p MainPID --value haup-agent\.service/);
+    assert.doesNotMatch(body(s), /setsid/);
+  });
+  test('under systemd, reload goes through systemctl reload after the agent checked the config', () => {
+    const s = serviceScript(systemd, 'reload', { daemonReload: false });
+    assert.doesNotMatch(s, /daemon-reload/);
+    const lines = s.trimEnd().split('\n');
+    assert.match(lines.at(-2) ?? '', /check "\$CONF"/);
+    assert.equal(lines.at(-1), 'reload_daemon');
+    assert.match(s, /systemctl reload haup-agent\.service/);
+  });
+  test('keepalived is checked with keepalived -t before every start, reload and restart', () => {
+    for (const action of ['start', 'reload', 'restart'] as const) {
+      assert.match(serviceScript(keepalived, action, { daemonReload: false }), /\/usr\/sbin\/keepalived -t -f "\$CONF" >&2 \|\| \{/);
+    }
+    assert.match(serviceScript(keepalived, 'start', { daemonReload: false }), /\/usr\/sbin\/keepalived -f "\$CONF" -p "\$PIDF"/);
+  });
+  test('a rollback of a first start under systemd stops and disables the unit', () => {
+    const s = rollbackScript(systemd, [{ path: '/etc/systemd/system/haup-agent.service', existed: false }], { backupSuffix: '.haup-prev', wasRunning: false, failedAction: 'start', daemonReload: true });
+    assert.match(s, /^rm -f -- \/etc\/systemd\/system\/haup-agent\.service$/m);
+    assert.match(s, /^systemctl daemon-reload$/m);
+    assert.match(s, /stop_daemon; systemctl disable --quiet haup-agent\.service/);
+  });
+  test('quotes every path so a strange one cannot run commands', () => {
+    const odd: DaemonSpec = { ...spec, paths: { ...spec.paths, config: "/etc/x'$(reboot)" } };
+    assert.match(serviceScript(odd, 'start', { daemonReload: false }), /^CONF='\/etc\/x'\\''\$\(reboot\)'$/m);
+  });
+});

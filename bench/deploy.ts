@@ -1,0 +1,114 @@
+// Times `haup deploy` (the built CLI, one process per run, as a user runs it) in a lab: cold (no agent on any node;
+// done = every VIP on its master) and no-op (nothing changed) for 1, 5 and 20 pairs, median of 3, and prints a table.
+// Run as root after `npm run build`:
+//   node --import tsx bench/deploy.ts [--pairs 1,5,20] [--rounds 3] [--name t4bench] [--keep]
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DeployReport } from '../cli/deploy/report.js';
+import { hostExec, labSkipReason, startLab, type TestLab } from '../test/support/lab.js';
+import { writeLabInventory, type InventoryOptions } from '../test/integration/deploy/lab-inventory.js';
+
+const { values } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '1,5,20' },
+    rounds: { type: 'string', default: '3' },
+    name: { type: 'string', default: 't4bench' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const sizes = values.pairs.split(',').map(Number);
+const rounds = Number(values.rounds);
+const repo = join(import.meta.dirname, '..');
+const cli = join(repo, 'dist/cli/haup.js');
+
+const why = labSkipReason() ?? (existsSync(cli) && existsSync(join(repo, 'dist/agent/haup-agent.cjs')) ? undefined : 'needs the build: npm run build');
+if (why) {
+  console.error(`bench/deploy: ${why}`);
+  process.exit(5);
+}
+
+interface Run {
+  wallMs: number;
+  report: DeployReport;
+}
+
+/** One `haup deploy --json` process; wall time from spawn to exit. */
+function deployOnce(inventory: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [cli, 'deploy', inventory, '--json', '--concurrency', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`deploy exited ${code}: ${err.trim().split('\n').slice(0, 30).join('\n')}`));
+      resolve({ wallMs, report: JSON.parse(out) as DeployReport });
+    });
+  });
+}
+
+/** Back to cold: stop each host's agent (SIGTERM via its pidfile) and remove what deploy pushed. */
+async function reset(lab: TestLab, hosts: number): Promise<void> {
+  const script = 'p=$(cat /run/haup/haup-agent.pid 2>/dev/null); [ -n "$p" ] && kill -TERM "$p" 2>/dev/null; ' +
+    'n=0; while [ -n "$p" ] && [ -d /proc/$p ] && ! grep -q "^State:.*Z" /proc/$p/status && [ $n -lt 250 ]; do sleep 0.02; n=$((n+1)); done; ' +
+    'rm -rf /etc/haup/* /opt/haup/* /run/haup';
+  await Promise.all(lab.hosts.slice(0, hosts).map(async (h) => {
+    const r = await hostExec(lab, h, ['sh', '-c', script]);
+    if (r.code !== 0) throw new Error(`reset ${h.name}: ${r.stderr}`);
+  }));
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+const variants: { label: string; opts: Partial<InventoryOptions> }[] = [
+  { label: 'v2 advert_int 1 (lab.yml)', opts: {} },
+  { label: 'v3 advert_int 0.2', opts: { vrrpVersion: 3, advertInt: 0.2 } },
+];
+
+const maxHosts = 2 * Math.max(...sizes);
+console.log(`bench/deploy: lab ${values.name} with ${maxHosts} hosts, ${rounds} rounds, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const lab = await startLab({ name: values.name, hosts: maxHosts });
+const rows: string[][] = [];
+try {
+  for (const pairs of sizes) {
+    for (const v of variants) {
+      const inv = writeLabInventory(lab, `bench-${pairs}-${v.opts.advertInt ?? 1}.yml`, { pairs, ...v.opts });
+      const cold: Run[] = [];
+      const noop: Run[] = [];
+      for (let r = 0; r < rounds; r++) {
+        await reset(lab, 2 * pairs);
+        const c = await deployOnce(inv);
+        if (!c.report.pairs.every((p) => p.converged)) throw new Error(`cold deploy of ${pairs} pairs did not converge`);
+        cold.push(c);
+        const n = await deployOnce(inv);
+        if (n.report.changedHosts !== 0) throw new Error(`no-op deploy of ${pairs} pairs changed ${n.report.changedHosts} hosts`);
+        noop.push(n);
+      }
+      const converge = median(cold.map((c) => Math.max(...c.report.pairs.map((p) => p.timings.convergeMs ?? 0))));
+      rows.push([
+        String(pairs), String(2 * pairs), v.label,
+        s(median(cold.map((c) => c.wallMs))), s(median(cold.map((c) => c.report.durationMs))), s(converge),
+        s(median(noop.map((c) => c.wallMs))), s(median(noop.map((c) => c.report.durationMs))),
+      ]);
+      console.log(`  ${pairs} pairs, ${v.label}: cold ${cold.map((c) => s(c.wallMs)).join(' / ')}, no-op ${noop.map((c) => s(c.wallMs)).join(' / ')}`);
+    }
+  }
+} finally {
+  if (!values.keep) await lab.down();
+}
+
+const head = ['pairs', 'hosts', 'VRRP', 'cold (process)', 'cold (in run)', 'of it: converge', 'no-op (process)', 'no-op (in run)'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+console.log(`\nmedian of ${rounds} (cold = every VIP on its master; process = spawn to exit of \`haup deploy\`):`);
+console.log(line(head));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) console.log(line(r));
+console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs`);
