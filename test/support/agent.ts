@@ -1,6 +1,6 @@
 // Test support for the agent on lab hosts: the built bundle, files in a host's private dirs, running agents and their logs.
 import { type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -44,6 +44,7 @@ export function agentBundle(): Promise<AgentBundle> {
     if (existsSync(js) && existsSync(addon) && statSync(js).mtimeMs >= newestSource(join(REPO_ROOT, 'agent'))) return { js, addon };
     const { build } = await import('esbuild');
     const out = mkdtempSync(join(tmpdir(), 'haup-agent-bundle-'));
+    process.once('exit', () => rmSync(out, { recursive: true, force: true }));
     const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     await build({
       entryPoints: [join(REPO_ROOT, 'agent/main.ts')],
