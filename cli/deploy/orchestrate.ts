@@ -24,6 +24,11 @@ export interface OrchestrateOptions {
   log: (host: string | null, line: string) => void;
   /** Upper bound for convergence; default from the pairs' Master_Down_Interval. */
   convergeTimeoutMs?: number;
+  /**
+   * --concurrency: held while the group's hosts are being changed, released before waiting for convergence (which
+   * only watches), so the waits of many cold pairs overlap.
+   */
+  slot?: { take(): Promise<void>; give(): void };
 }
 
 /** Marks the component failed without touching anything. */
@@ -40,8 +45,8 @@ function failUntouched(work: ComponentWork, err: HaupError, blamed: ReadonlySet<
 
 /**
  * Runs the component. Never throws for a host failure: failures land in the reports. Order and waits:
- * facts problems anywhere -> nothing is touched; warm -> backups first; cold -> masters first (selection.ts);
- * each host must be ready before the next is touched; after all, every pair must converge.
+ * facts problems anywhere -> nothing is touched; warm -> backups first; cold -> masters first (selection.ts), or all
+ * at once when every pair preempts; each host must be ready before the next is touched; then every pair converges.
  */
 export async function deployComponent(work: ComponentWork, opts: OrchestrateOptions): Promise<void> {
   const { component, runs, blocked } = work;
@@ -71,28 +76,27 @@ export async function deployComponent(work: ComponentWork, opts: OrchestrateOpti
 
   const cold = [...runs.values()].every((r) => r.facts.agentPid === null);
   const order = hostOrder(component, cold).map((h) => runs.get(h.id) as HostRun);
-  let acted = false;
-  for (let i = 0; i < order.length; i++) {
-    const run = order[i] as HostRun;
-    const nothing = run.plan.writes.length === 0 && run.plan.service === 'none';
-    if (nothing) {
-      run.report.result = 'unchanged';
-      continue;
+  const todo = order.filter((run) => run.plan.writes.length > 0 || run.plan.service !== 'none');
+  for (const run of order) if (!todo.includes(run)) run.report.result = 'unchanged';
+  const acted = todo.length > 0;
+  // A cold group of preempt pairs has nothing to protect and converges when the master's Master_Down_Interval
+  // ends whoever starts first (RFC 5798 §6.4.2: a higher-priority Backup with preempt ignores a lower Master):
+  // all nodes start at once. With nopreempt the master must start first (selection.ts hostOrder).
+  const parallel = cold && component.pairs.every((p) => p.preempt);
+  await opts.slot?.take();
+  let failed: unknown[] = [];
+  try {
+    failed = parallel ? await applyAll(todo, opts) : await applyInOrder(todo, opts);
+  } finally {
+    opts.slot?.give();
+  }
+  if (failed.length > 0) {
+    for (const p of work.pairReports) {
+      p.result = 'failed';
+      p.error = errorReport(failed[0]);
+      p.timings.totalMs = Math.round(opts.clock() - t0);
     }
-    acted = true;
-    try {
-      await run.apply();
-      run.report.result = 'changed';
-    } catch (err) {
-      await failHost(run, err, opts);
-      for (const later of order.slice(i + 1)) later.report.result = 'untouched';
-      for (const p of work.pairReports) {
-        p.result = 'failed';
-        p.error = errorReport(err);
-        p.timings.totalMs = Math.round(opts.clock() - t0);
-      }
-      return;
-    }
+    return;
   }
 
   const t1 = opts.clock();
@@ -113,6 +117,39 @@ export async function deployComponent(work: ComponentWork, opts: OrchestrateOpti
     }
   }
   for (const p of work.pairReports) p.timings.totalMs = Math.round(opts.clock() - t0);
+}
+
+/** One host at a time; the first failure is rolled back and the hosts after it are not touched. */
+async function applyInOrder(todo: readonly HostRun[], opts: OrchestrateOptions): Promise<unknown[]> {
+  for (let i = 0; i < todo.length; i++) {
+    const run = todo[i] as HostRun;
+    try {
+      await run.apply();
+      run.report.result = 'changed';
+    } catch (err) {
+      await failHost(run, err, opts);
+      for (const later of todo.slice(i + 1)) later.report.result = 'untouched';
+      return [err];
+    }
+  }
+  return [];
+}
+
+/** Every host at once (cold preempt groups); each failed host is rolled back. */
+async function applyAll(todo: readonly HostRun[], opts: OrchestrateOptions): Promise<unknown[]> {
+  const results = await Promise.all(
+    todo.map(async (run) => {
+      try {
+        await run.apply();
+        run.report.result = 'changed';
+        return null;
+      } catch (err) {
+        await failHost(run, err, opts);
+        return { err };
+      }
+    }),
+  );
+  return results.filter((r): r is { err: unknown } => r !== null).map((r) => r.err);
 }
 
 async function failHost(run: HostRun, err: unknown, opts: OrchestrateOptions): Promise<void> {

@@ -10,7 +10,7 @@ import { loadTemplates } from '../render/templates.js';
 import { commandFailedError, type Transport } from '../transport/transport.js';
 import { parseAgentStatus } from '../verify/facts.js';
 import { componentSummary, formatReport } from '../ui/deploy-report.js';
-import { runJobs, type ProgressMode } from '../ui/progress.js';
+import { runJobs, Semaphore, type ProgressMode } from '../ui/progress.js';
 import { readAgentBundle } from './bundle.js';
 import { Connections, type ConnectFlags } from './connect.js';
 import type { DaemonSpec } from './daemon-scripts.js';
@@ -77,16 +77,18 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<DeployR
         prepared.set(h.id, await prepareHost(h, rendered.get(h.id) as RenderedFile[], bundle, reports.get(h.id) as HostReport, { connect, clock, args, timeouts: io.timeouts ?? DEFAULT_TIMEOUTS, progress, io }));
       }),
     );
+    // --concurrency bounds the groups being changed; their convergence waits (watching only) overlap freely.
+    const slots = new Semaphore(args.concurrency ?? 10);
     const jobs = components.map((c) => ({
       title: componentName(c),
       run: async (log: (line: string) => void) => {
         const work = componentWork(c, prepared, reports, pairReports);
-        await deployComponent(work, { check: Boolean(args.check), clock, log: (host, line) => log(host === null ? line : `${host}: ${line}`) });
+        await deployComponent(work, { check: Boolean(args.check), clock, slot: slots, log: (host, line) => log(host === null ? line : `${host}: ${line}`) });
         const mine = c.hosts.filter((h) => c.selected.has(h.id)).map((h) => reports.get(h.id) as HostReport);
         return { ok: work.pairReports.every((p) => p.result !== 'failed'), summary: componentSummary(mine, Boolean(args.check)) };
       },
     }));
-    await runJobs(jobs, { mode: progress, concurrency: args.concurrency ?? 10, out: io.err });
+    await runJobs(jobs, { mode: progress, concurrency: Math.max(1, jobs.length), out: io.err });
   } finally {
     await connections.closeAll();
   }

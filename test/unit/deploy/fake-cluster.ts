@@ -67,6 +67,8 @@ export class FakeNode {
   private answer(call: ExecCall): ExecResult | undefined {
     const script = call.command.startsWith('sh -c ') ? (words(call.command)[2] ?? '') : call.command;
     const first = script.split('\n')[0] ?? '';
+    const kind = first.startsWith(MARK) ? (first.split(' ')[2] === 'service' ? first.split(' ')[4] : first.split(' ')[2]) : script.includes('state-begin') ? 'facts' : 'other';
+    this.cluster.trace.push(`${this.name} ${kind}`);
     if (script.includes('state-begin') && !first.startsWith(MARK)) return this.facts(script);
     if (first.startsWith(`${MARK} service`)) return this.service(first.split(' ')[4] as string);
     if (first.startsWith(`${MARK} wait`)) return this.wait(script);
@@ -188,6 +190,8 @@ export class FakeCluster {
   nextPid = 1000;
   /** "h2 start", "h1 reload", "h2 rollback", in the order the nodes saw them. */
   readonly events: string[] = [];
+  /** Every script a node ran, as "h1 facts", "h1 push", "h1 start", "h1 wait", ... */
+  readonly trace: string[] = [];
   readonly nodes = new Map<string, FakeNode>();
   readonly clock = () => this.now;
 

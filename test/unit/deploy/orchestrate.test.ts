@@ -221,10 +221,26 @@ describe('deploy orchestration', () => {
     assert.match(error?.message ?? '', /"nope"/);
   });
 
-  test('gives a cold nopreempt pair to its master by starting the master first', async () => {
+  test('gives a cold nopreempt pair to its master by starting the backup only once the master runs', async () => {
     await deploy({ inventory: inventory({ preempt: false }), limit: ['p1'] });
     assert.deepEqual(cluster.events, ['h1 start', 'h2 start']);
+    assert.ok(cluster.trace.indexOf('h1 wait') < cluster.trace.indexOf('h2 start'), cluster.trace.join(', '));
     assert.equal(state('h1', 51), 'MASTER');
+  });
+
+  test('starts both nodes of a cold preempt pair at once', async () => {
+    await deploy({ inventory: inventory(), limit: ['p1'] });
+    assert.ok(cluster.trace.indexOf('h2 start') < cluster.trace.indexOf('h1 wait'), cluster.trace.join(', '));
+    assert.equal(state('h1', 51), 'MASTER');
+  });
+
+  test('keeps backup-before-master, one at a time, on a running pair', async () => {
+    const inv = inventory();
+    await deploy({ inventory: inv, limit: ['p1'] });
+    cluster.trace.length = 0;
+    await deploy({ inventory: inventory({ p1Master: 150 }), limit: ['p1'] });
+    const t = cluster.trace.filter((e) => !e.endsWith('facts'));
+    assert.deepEqual(t.slice(0, 3), ['h2 reload', 'h2 wait', 'h1 reload'], t.join(', '));
   });
 
   test('shows a diff of changed files with the password redacted', async () => {
