@@ -46,6 +46,9 @@ function prelude(spec: DaemonSpec): string[] {
     // /proc/PID/stat: "pid (comm) S ..."; state Z (zombie, not yet reaped) or X means the process is gone.
     'alive() { [ -n "$1" ] || return 1; s=; { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1; case "$s" in *") Z "*|*") X "*) return 1 ;; esac; return 0; }',
     'cur() { c=; { read -r c < "$PIDF"; } 2>/dev/null; echo "$c"; }',
+    // Monotonic centiseconds from /proc/uptime, without a fork ("1" keeps "09" from reading as octal): deadlines
+    // must hold on a loaded host, where each `sleep 0.02` may take far longer than 20 ms.
+    'now() { u=; read -r u rest < /proc/uptime; t=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }',
   ];
 }
 
@@ -70,11 +73,11 @@ function supervisedFunctions(spec: DaemonSpec): string[] {
         ]
       : [
           // keepalived daemonizes itself and writes its pidfile; wait up to 5 s for a live pid in it.
-          `start_daemon() { rm -f "$PIDF"; mkdir -p "$(dirname "$LOG")"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; n=0; while :; do p=$(cur); alive "$p" && break; n=$((n+1)); [ $n -ge 250 ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; sleep 0.02; done; echo "pid=$p"; }`,
+          `start_daemon() { rm -f "$PIDF"; mkdir -p "$(dirname "$LOG")"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; now; end=$((t + 500)); while :; do p=$(cur); alive "$p" && break; now; [ $t -ge $end ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; sleep 0.02; done; echo "pid=$p"; }`,
         ];
   return [
     ...start,
-    `stop_daemon() { p=$(cur); alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; n=0; while alive "$p"; do n=$((n+1)); if [ $n -eq 500 ]; then echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $n -ge 750 ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; sleep 0.02; done; }`,
+    `stop_daemon() { p=$(cur); alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; now; kill_at=$((t + 1000)); give_up=$((t + 1500)); while alive "$p"; do now; if [ -n "$kill_at" ] && [ $t -ge $kill_at ]; then kill_at=; echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $t -ge $give_up ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; sleep 0.02; done; }`,
     `reload_daemon() { p=$(cur); alive "$p" || { echo "haup: the daemon is not running (no live pid in $PIDF)" >&2; exit ${EXIT_NOT_RUNNING}; }; kill -HUP "$p"; echo "pid=$p"; }`,
   ];
 }
@@ -160,7 +163,7 @@ export interface WaitOptions {
  * Output sections: alive=, pidfile=, observed=, state-begin..state-end, addr-begin..addr-end, log-begin..log-end.
  */
 export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
-  const ticks = Math.max(1, Math.ceil(opts.timeoutMs / 20));
+  const timeoutCs = Math.max(1, Math.ceil(opts.timeoutMs / 10));
   const observe =
     spec.engine === 'haup'
       ? 'observe() { o=; [ -r "$STATE" ] || return 0; while IFS= read -r l; do case "$l" in *\'"updatedAt"\'*) o=$l; break ;; esac; done < "$STATE"; }'
@@ -178,12 +181,12 @@ export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
     `WATCH=${opts.pid === null ? "''" : String(opts.pid)}`,
     observe,
     ...(opts.delayMs && opts.delayMs > 0 ? [`sleep ${(opts.delayMs / 1000).toFixed(3)}`] : []),
-    'n=0',
+    'now; end=$((t + ' + String(timeoutCs) + '))',
     'while :; do',
     '  observe',
     '  if [ -n "$o" ] && [ "$o" != "$PREV" ]; then break; fi',
     '  if [ -n "$WATCH" ] && ! alive "$WATCH"; then break; fi',
-    `  n=$((n+1)); [ $n -ge ${ticks} ] && break`,
+    '  now; [ $t -ge $end ] && break',
     '  sleep 0.02',
     'done',
     'p=$(cur)',

@@ -150,7 +150,17 @@ export class HostRun {
   /** One long poll: returns when the daemon's observable state changes from `previous`, it dies, or timeoutMs. */
   async look(previous: string, opts: { pid: number | null; timeoutMs: number; delayMs?: number }): Promise<Snapshot> {
     const script = waitScript(this.deps.spec, { previous, pid: opts.pid, timeoutMs: opts.timeoutMs, delayMs: opts.delayMs ?? 0, logOffset: this.logOffset });
-    const res = await this.deps.transport.exec(['sh', '-c', script], { sudo: true, timeoutMs: opts.timeoutMs + (opts.delayMs ?? 0) + 10_000 });
+    const budget = opts.timeoutMs + (opts.delayMs ?? 0) + 10_000;
+    let res;
+    try {
+      res = await this.deps.transport.exec(['sh', '-c', script], { sudo: true, timeoutMs: budget });
+    } catch (err) {
+      if (!(err instanceof HaupError) || err.code !== 'HAUP_REMOTE_COMMAND') throw err;
+      throw new HaupError('HAUP_REMOTE_COMMAND', `${this.deps.transport.name}: watching the ${this.daemonName()} got no answer within ${Math.round(budget / 1000)} s`, {
+        hint: 'the host is very slow or overloaded (check its load), or the SSH connection hangs; deploy again when it answers',
+        cause: err,
+      });
+    }
     if (res.code !== 0) throw commandFailedError(this.deps.transport.name, ['sh', '-c', script], res, 'watching the daemon');
     this.last = snapshotOf(parseWaitOutput(res.stdout));
     this.recordStates();

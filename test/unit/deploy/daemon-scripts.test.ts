@@ -229,6 +229,13 @@ describe('daemon scripts under systemd and for keepalived', () => {
     assert.match(s, /^systemctl daemon-reload$/m);
     assert.match(s, /stop_daemon; systemctl disable --quiet haup-agent\.service/);
   });
+  test('reads the clock in centiseconds without octal surprises', async () => {
+    const now = /^now\(\) \{.*\}$/m.exec(serviceScript(spec, 'start', { daemonReload: false }))?.[0] ?? '';
+    for (const [uptime, cs] of [['9.08', 908], ['0.09', 9], ['12345.60', 1234560]] as const) {
+      const r = await sh(`${now.replace('read -r u rest < /proc/uptime', `u=${uptime}`)}\nnow; echo $t`);
+      assert.equal(r.stdout.trim(), String(cs), r.stderr);
+    }
+  });
   test('quotes every path so a strange one cannot run commands', () => {
     const odd: DaemonSpec = { ...spec, paths: { ...spec.paths, config: "/etc/x'$(reboot)" } };
     assert.match(serviceScript(odd, 'start', { daemonReload: false }), /^CONF='\/etc\/x'\\''\$\(reboot\)'$/m);

@@ -144,11 +144,11 @@ export class FakeNode {
   private wait(script: string): ExecResult {
     const previous = words(/^PREV=(.*)$/m.exec(script)?.[1] ?? "''")[0] ?? '';
     const watch = /^WATCH=(\d+)$/m.exec(script)?.[1];
-    const ticks = Number(/\[ \$n -ge (\d+) \]/.exec(script)?.[1] ?? 1);
+    const timeoutCs = Number(/^now; end=\$\(\(t \+ (\d+)\)\)$/m.exec(script)?.[1] ?? 1);
     const delay = Number(/^sleep (\d+\.\d+)$/m.exec(script)?.[1] ?? 0) * 1000;
     const c = this.cluster;
     c.advance(delay);
-    const deadline = c.now + ticks * 20;
+    const deadline = c.now + timeoutCs * 10;
     // Long poll: jump to the next change of this node's status, or to the deadline.
     if (this.running && this.observed() === previous) c.advanceTo(Math.min(deadline, this.cluster.nextChange(this) ?? deadline));
     const alive = this.running;
