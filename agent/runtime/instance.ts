@@ -35,6 +35,18 @@ const TIMER_EVENT: Record<TimerName, Event['type']> = {
 /** A timer firing this much before its deadline is re-armed (Node may fire up to ~1 ms early; the FSM allows 5). */
 const EARLY_MS = 2;
 
+/**
+ * Timers whose lateness is takeover time. Node's setTimeout counts whole milliseconds from the
+ * loop's cached time, so it fires 1-2 ms after the deadline (more if the process is not scheduled
+ * at once). These wake PRECISE_LEAD_MS early and finish on setImmediate turns, which poll I/O
+ * between checks, so an advert arriving meanwhile still re-arms the timer before it fires. The
+ * busy part costs at most the lead, and only when a master really goes missing.
+ */
+const PRECISE: ReadonlySet<TimerName> = new Set(['master-down']);
+const PRECISE_LEAD_MS = 2;
+
+type TimerHandle = { kind: 'timeout'; h: NodeJS.Timeout } | { kind: 'immediate'; h: NodeJS.Immediate };
+
 export function toNetVip(v: VirtualIp, defaultDev: string): Vip {
   return { address: v.address, prefix: v.prefix, dev: v.dev ?? defaultDev, ...(v.label ? { label: v.label } : {}) };
 }
@@ -47,7 +59,7 @@ export class RuntimeInstance {
   readonly counters: Record<string, number> = {};
   vipsHeld = false;
   lastTransitionAt: string | null = null;
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, TimerHandle>();
   private vipChain: Promise<void> = Promise.resolve();
   private lastSendError: string | undefined;
 
@@ -191,26 +203,36 @@ export class RuntimeInstance {
 
   armTimer(timer: TimerName, deadline: number): void {
     this.cancelTimer(timer);
+    const lead = PRECISE.has(timer) ? PRECISE_LEAD_MS : 0;
     const fire = () => {
-      const now = this.host.clock();
-      if (deadline - now > EARLY_MS) {
-        this.timers.set(timer, setTimeout(fire, deadline - now));
+      const left = deadline - this.host.clock();
+      if (left > lead + EARLY_MS) {
+        this.timers.set(timer, { kind: 'timeout', h: setTimeout(fire, left - lead) });
+        return;
+      }
+      if (lead > 0 && left > 0) {
+        this.timers.set(timer, { kind: 'immediate', h: setImmediate(fire) });
         return;
       }
       this.timers.delete(timer);
       this.host.feed(this, { type: TIMER_EVENT[timer] } as Event);
     };
-    this.timers.set(timer, setTimeout(fire, Math.max(0, deadline - this.host.clock())));
+    this.timers.set(timer, { kind: 'timeout', h: setTimeout(fire, Math.max(0, deadline - lead - this.host.clock())) });
   }
 
   cancelTimer(timer: TimerName): void {
     const t = this.timers.get(timer);
-    if (t) clearTimeout(t);
+    if (t) clearHandle(t);
     this.timers.delete(timer);
   }
 
   cancelTimers(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearHandle(t);
     this.timers.clear();
   }
+}
+
+function clearHandle(t: TimerHandle): void {
+  if (t.kind === 'timeout') clearTimeout(t.h);
+  else clearImmediate(t.h);
 }
