@@ -1,5 +1,5 @@
 // Times `haup lab up --hosts N` (default 40) and `down`, through the same modules the CLI uses.
-// Run as root: node --import tsx bench/lab.ts [--hosts 40] [--rounds 1] [--name t1b]
+// Run as root: node --import tsx bench/lab.ts [--hosts 40] [--rounds 1] [--name benchlab]
 import { parseArgs } from 'node:util';
 import { labDown } from '../cli/lab/down.js';
 import { labUp } from '../cli/lab/up.js';
