@@ -1,7 +1,9 @@
 // Times `haup deploy` (the built CLI, one process per run, as a user runs it) in a lab: cold (no agent on any node;
 // done = every VIP on its master) and no-op (nothing changed) for 1, 5 and 20 pairs, median of 3, and prints a table.
 // Run as root after `npm run build`:
-//   node --import tsx bench/deploy.ts [--pairs 1,5,20] [--rounds 3] [--name t4bench] [--keep]
+//   node --import tsx bench/deploy.ts [--pairs 1,5,20] [--rounds 3] [--name t4bench] [--keep] [--check-script]
+// Without --check-script the pairs have no vrrp_script: in the lab, 40 "servers" share 2 CPUs, and 40 nginx checks
+// every 3 s (each a few forks) load the one machine in a way separate servers would not.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     name: { type: 'string', default: 't4bench' },
     keep: { type: 'boolean', default: false },
+    'check-script': { type: 'boolean', default: false },
   },
 });
 const sizes = values.pairs.split(',').map(Number);
@@ -73,13 +76,13 @@ const variants: { label: string; opts: Partial<InventoryOptions> }[] = [
 ];
 
 const maxHosts = 2 * Math.max(...sizes);
-console.log(`bench/deploy: lab ${values.name} with ${maxHosts} hosts, ${rounds} rounds, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`bench/deploy: lab ${values.name} with ${maxHosts} hosts, ${rounds} rounds, ${values['check-script'] ? 'with' : 'without'} the nginx check script, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const lab = await startLab({ name: values.name, hosts: maxHosts });
 const rows: string[][] = [];
 try {
   for (const pairs of sizes) {
     for (const v of variants) {
-      const inv = writeLabInventory(lab, `bench-${pairs}-${v.opts.advertInt ?? 1}.yml`, { pairs, ...v.opts });
+      const inv = writeLabInventory(lab, `bench-${pairs}-${v.opts.advertInt ?? 1}.yml`, { pairs, check: values['check-script'], ...v.opts });
       const cold: Run[] = [];
       const noop: Run[] = [];
       for (let r = 0; r < rounds; r++) {

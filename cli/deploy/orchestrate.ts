@@ -70,7 +70,13 @@ export async function deployComponent(work: ComponentWork, opts: OrchestrateOpti
   }
   if (opts.check) {
     for (const run of runs.values()) run.report.result = run.plan.writes.length > 0 || run.plan.service !== 'none' ? 'planned' : 'unchanged';
-    for (const p of work.pairReports) p.result = 'planned';
+    const checked = work.pairReports.filter((p) => runs.has(p.master) && runs.has(p.backup));
+    const verdicts = judge(work, checked, false);
+    for (const p of work.pairReports) {
+      p.result = 'planned';
+      const v = verdicts.get(p.pair);
+      if (v) p.converged = v.kind === 'ok';
+    }
     return;
   }
 
