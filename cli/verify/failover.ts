@@ -19,7 +19,7 @@ import {
 } from './induce.js';
 import { expectedTakeover, measureOutage, type FailureMode } from './measure.js';
 import { readNeighbour, watchNeighbour } from './neighbour.js';
-import { clockOffsetMs, nodeFactsScript, parseNodeFacts, type NodeFacts } from './node-facts.js';
+import { clockOffsetMs, nodeFactsScript, parseNodeFacts, usableOffset, type NodeFacts } from './node-facts.js';
 import { pairCheck, pairMasterDownMs, precheckPair, takeoverTiming } from './precheck.js';
 import type { PairHosts } from './select.js';
 import { modeResult, notRun, type ModeObservation, type ModeResult, type RestoreObservation } from './verdict.js';
@@ -76,7 +76,8 @@ function firstLine(text: string): string {
 }
 
 class PairRun {
-  private readonly offsets = new Map<string, number>();
+  /** Per node: its clock minus ours, from the quickest round trip so far (the smallest error). */
+  private readonly offsets = new Map<string, { offsetMs: number; errorMs: number }>();
 
   constructor(private readonly ctx: FailoverContext) {}
 
@@ -89,7 +90,7 @@ class PairRun {
   /** Our time for a node's clock reading. */
   local(h: HostModel, remoteMs: number | null): number | null {
     if (remoteMs === null) return null;
-    return remoteMs - (this.offsets.get(h.id) ?? 0);
+    return remoteMs - usableOffset(this.offsets.get(h.id));
   }
 
   async observe(h: HostModel): Promise<Observed> {
@@ -99,7 +100,8 @@ class PairRun {
     if (r.code !== 0) throw new Error(`${h.id}: the facts script exited with code ${r.code}: ${firstLine(r.stderr)}`);
     const facts = parseNodeFacts(r.stdout);
     const off = clockOffsetMs(facts.clockMs, sent, received);
-    if (off) this.offsets.set(h.id, off.offsetMs);
+    const known = this.offsets.get(h.id);
+    if (off && (!known || off.errorMs < known.errorMs)) this.offsets.set(h.id, off);
     return { facts, offsetMs: off?.offsetMs ?? null };
   }
 
@@ -272,7 +274,7 @@ export async function runFailover(ctx: FailoverContext, mode: FailureMode): Prom
     // 5. Restore, whatever happened above, when anything was touched.
     if (touched) {
       obs.restoreAt = clock();
-      obs.restore = await restorePair(ctx, run, from, to, mode, induced, service, mdi);
+      obs.restore = await restorePair(ctx, run, from, to, mode, induced, service, mdi, fromFacts?.pid ?? null, obs.takeoverAt !== null);
     }
     obs.samples = await probe.stop();
     await watch.stop();
@@ -299,6 +301,8 @@ async function restorePair(
   induced: InduceOutput | null,
   service: ServiceTarget | null,
   mdiMs: number,
+  fromPid: number | null,
+  tookOver: boolean,
 ): Promise<RestoreObservation> {
   const { pair, hosts, clock, log } = ctx;
   const problems: string[] = [];
@@ -312,7 +316,11 @@ async function restorePair(
       const r = await t(from).exec(serviceRestoreScript(target(from), service, induced?.exe ?? null), { timeoutMs: 60_000 });
       if (r.code !== 0) problems.push(`${from.id}: ${service.service} did not come back (exit code ${r.code}: ${firstLine(r.stderr)}); ${hint}`);
     }
-    const start = await t(from).exec(daemonStartScript(target(from), induced?.argv ?? null), { timeoutMs: 30_000 });
+    // A stopped (or stepped-aside) daemon may still be exiting: let it go before starting a new one.
+    const stopping = mode !== 'check' || (tookOver && (pairCheck(from, pair)?.check.stepAside ?? false));
+    const oldPid = induced?.pid ?? fromPid;
+    const old = { pids: [...(oldPid === null ? [] : [oldPid]), ...(induced?.kids ?? [])], waitGoneMs: stopping ? 15_000 : 0 };
+    const start = await t(from).exec(daemonStartScript(target(from), induced?.argv ?? null, old), { timeoutMs: 45_000 });
     const started = parseStartOutput(start.stdout);
     if (start.code !== 0) problems.push(`${from.id}: the ${from.engine === 'haup' ? 'agent' : 'keepalived'} did not start (exit code ${start.code}: ${firstLine(start.stderr)}); ${hint}`);
     else {

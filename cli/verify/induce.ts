@@ -47,7 +47,9 @@ export function daemonFailureScript(t: DaemonTarget, mode: 'stop' | 'kill'): str
     );
   } else {
     lines.push(
-      'kids=; for f in /proc/"$p"/task/*/children; do read -r k < "$f" 2>/dev/null && kids="$kids $k"; done',
+      // /proc/PID/task/TID/children has no trailing newline: read fails at EOF but still sets k.
+      'kids=; for f in /proc/"$p"/task/*/children; do k=; read -r k < "$f" 2>/dev/null; kids="$kids $k"; done',
+      'echo "kids=$kids"',
       'echo how=signal; echo "clock=$(now)"; kill -KILL "$p" $kids 2>/dev/null',
     );
   }
@@ -151,21 +153,28 @@ export function defaultDaemonArgv(t: DaemonTarget): string[] {
 /**
  * Starts the daemon unless it runs: systemd when the unit exists, else as the lab and `haup deploy` run it
  * without systemd (its own session, output appended to its log), with the command line it ran with before.
- * A stale status file is removed first so nobody reads the dead agent's state. Prints `pid=` and `started=`.
+ * A daemon told to stop may take a while to exit (keepalived does): first wait up to `waitGoneMs` for
+ * `oldPid` to be gone, so it is not mistaken for a running one. A stale status file is removed first so
+ * nobody reads the dead agent's state. Prints `pid=` and `started=`.
  */
-export function daemonStartScript(t: DaemonTarget, argv: readonly string[] | null): string {
+export function daemonStartScript(t: DaemonTarget, argv: readonly string[] | null, old: { pids: readonly number[]; waitGoneMs: number } = { pids: [], waitGoneMs: 0 }): string {
   const args = argv && argv.length > 0 ? argv : defaultDaemonArgv(t);
+  const pids = old.pids.filter((p) => Number.isInteger(p) && p > 0);
   const lines = [
     `${MARK} restore daemon`,
     ...prelude(t.paths),
     `LOG=${q(t.paths.log ?? '/var/log/keepalived-haup.log')}`,
+    // Gone means reaped, not just dead: keepalived takes a zombie in its pidfile for a running daemon.
+    ...(pids.length > 0 && old.waitGoneMs > 0
+      ? [`n=0; for o in ${pids.join(' ')}; do while [ -e "/proc/$o" ] && [ $n -lt ${Math.ceil(old.waitGoneMs / 20)} ]; do n=$((n+1)); sleep 0.02; done; done`]
+      : []),
     'p=$(cur)',
     'if alive "$p"; then echo "pid=$p"; echo started=no; exit 0; fi',
     `if [ -d /run/systemd/system ] && systemctl cat ${unit(t)} >/dev/null 2>&1; then`,
     `  systemctl start ${unit(t)} || { systemctl status --no-pager -n 20 ${unit(t)} >&2; exit ${EXIT_START_FAILED}; }`,
     `  echo "pid=$(systemctl show -p MainPID --value ${unit(t)})"; echo started=systemd; exit 0`,
     'fi',
-    '[ -n "$STATE" ] && rm -f "$STATE"',
+    'if [ -n "$STATE" ]; then rm -f "$STATE"; fi',
     'mkdir -p "$(dirname "$PIDF")" "$(dirname "$LOG")"',
     // setsid execs the daemon in a new session (a background job of a non-interactive shell is not a group
     // leader, so no fork): $! is the daemon's pid and it outlives this SSH session.
@@ -209,6 +218,8 @@ export function waitVipsScript(t: DaemonTarget, vips: readonly string[], want: '
 /** What an induce script printed. */
 export interface InduceOutput {
   pid: number | null;
+  /** The daemon's children when it was killed (keepalived's VRRP and checker processes). */
+  kids: number[];
   argv: string[] | null;
   how: string | null;
   exe: string | null;
@@ -222,6 +233,7 @@ export function parseInduceOutput(out: string): InduceOutput {
   const pid = value(lines, 'pid');
   return {
     pid: pid && /^\d+$/.test(pid) ? Number(pid) : null,
+    kids: (value(lines, 'kids') ?? '').split(/\s+/).filter((k) => /^\d+$/.test(k)).map(Number),
     argv: argv ? argv.split('\n').filter((a) => a !== '') : null,
     how: value(lines, 'how'),
     exe: value(lines, 'exe'),

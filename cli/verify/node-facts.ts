@@ -101,3 +101,11 @@ export function clockOffsetMs(remoteMs: number | null, sentMs: number, receivedM
   if (remoteMs === null) return null;
   return { offsetMs: remoteMs - (sentMs + receivedMs) / 2, errorMs: (receivedMs - sentMs) / 2 };
 }
+
+/**
+ * The offset to apply to a node's timestamps: none when it is within the measurement error (clocks in sync,
+ * e.g. by NTP, or the lab's single machine), since one SSH round trip is far less precise than a synced clock.
+ */
+export function usableOffset(o: { offsetMs: number; errorMs: number } | undefined): number {
+  return o === undefined || Math.abs(o.offsetMs) <= o.errorMs ? 0 : o.offsetMs;
+}

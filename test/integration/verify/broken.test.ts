@@ -92,7 +92,7 @@ describe('haup verify and haup status on broken pairs', { skip }, () => {
       const split = await waitUntil('split brain', async () => {
         const s = await statusJson(inventory, 'p4');
         return s.report.pairs[0]?.problems.some((p) => p.kind === 'split-brain') ? s : undefined;
-      }, 10_000, 100);
+      }, 20_000, 100);
       assert.ok(split.error);
       assert.deepEqual(split.report.pairs[0]?.nodes.map((n) => [n.host, n.state, n.vipsHeld]), [['h3', 'MASTER', [vipOf(lab, P4)]], ['h4', 'MASTER', [vipOf(lab, P4)]]]);
     } finally {
@@ -101,7 +101,7 @@ describe('haup verify and haup status on broken pairs', { skip }, () => {
     const healed = await waitUntil('one holder again', async () => {
       const s = await statusJson(inventory, 'p4');
       return s.report.ok ? s : undefined;
-    }, 10_000, 100);
+    }, 20_000, 100);
     assert.equal(healed.report.pairs[0]?.holder, 'h3');
   });
 

@@ -23,6 +23,7 @@ export interface PairSpec {
   preempt: boolean;
   /** Seconds between check runs (the nginx check of inventories/lab.yml). */
   checkInterval?: number;
+  engine?: 'haup' | 'keepalived';
 }
 
 /** The VIP of a pair: .150 + its VRID (distinct per pair, never a host address). */
@@ -52,6 +53,7 @@ export function inventoryText(lab: TestLab, pairs: readonly PairSpec[]): string 
     lines.push(
       `  - name: ${p.name}`,
       `    vrid: ${p.vrid}`,
+      ...(p.engine ? [`    engine: ${p.engine}`] : []),
       `    vrrp_version: ${p.version}`,
       `    advert_int: ${p.advertInt}`,
       `    preempt: ${p.preempt}`,
@@ -129,9 +131,9 @@ export interface HostLook {
   nginx: boolean;
 }
 
-export async function look(lab: TestLab, host: string): Promise<HostLook> {
+export async function look(lab: TestLab, host: string, pidfile = '/run/haup/haup-agent.pid'): Promise<HostLook> {
   const script = [
-    'p=$(cat /run/haup/haup-agent.pid 2>/dev/null); echo "pid=$p"',
+    `p=$(cat ${pidfile} 2>/dev/null); echo "pid=$p"`,
     'if [ -n "$p" ] && [ -e "/proc/$p" ] && ! grep -q "^State:.*Z" "/proc/$p/status"; then echo running=1; else echo running=0; fi',
     'n=$(cat /run/nginx.pid 2>/dev/null); if [ -n "$n" ] && [ "$(cat /proc/$n/comm 2>/dev/null)" = nginx ]; then echo nginx=1; else echo nginx=0; fi',
     'echo "addr=$(ip -o -4 addr show dev eth0 | awk \'{print $4}\' | tr \'\\n\' \' \')"',

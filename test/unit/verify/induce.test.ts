@@ -2,7 +2,7 @@
 // needed). Output: signals delivered, daemons started once, waits that end on time, parsed outputs.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,14 +55,24 @@ describe('daemon failure scripts', () => {
   for (const mode of ['stop', 'kill'] as const) {
     test(`${mode} signals the pid in the pidfile and prints its command line and the clock`, async () => {
       const t = target(mode);
-      const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+      // A daemon with a child, like keepalived and its VRRP process.
+      const child = spawn('sh', ['-c', 'sleep 300 & wait'], { stdio: 'ignore' });
       const signal = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, sig) => resolve(sig)));
       writeFileSync(t.paths.pidfile, `${child.pid}\n`);
+      let kid: number | undefined;
+      for (let i = 0; i < 100 && !kid; i++) {
+        kid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()) || undefined;
+        if (!kid) await new Promise((r) => setTimeout(r, 10));
+      }
       const r = sh(daemonFailureScript(t, mode));
       assert.equal(r.code, 0, r.stderr);
       const out = parseInduceOutput(r.stdout);
       assert.equal(out.pid, child.pid);
-      assert.deepEqual(out.argv, ['sleep', '300']);
+      assert.deepEqual(out.argv, ['sh', '-c', 'sleep 300 & wait']);
+      if (mode === 'kill') {
+        assert.deepEqual(out.kids, [kid], 'the children are listed');
+        assert.ok(await gone(kid as number), 'and killed with it');
+      } else process.kill(kid as number, 'SIGKILL');
       assert.equal(out.how, 'signal');
       assert.ok(out.clockMs !== null && Math.abs(out.clockMs - Date.now()) < 5000);
       assert.equal(await signal, mode === 'stop' ? 'SIGTERM' : 'SIGKILL');
@@ -98,6 +108,22 @@ describe('daemonStartScript', () => {
       process.kill(pid, 'SIGKILL');
       assert.ok(await gone(pid));
     }
+  });
+  test('waits for a daemon that is still exiting before it decides whether to start one', async () => {
+    const t = target('exiting');
+    const old = spawn('sleep', ['0.4'], { stdio: 'ignore' });
+    writeFileSync(t.paths.pidfile, `${old.pid}\n`);
+    const started = Date.now();
+    // Async, so this process reaps the old `sleep` as soon as it exits (the script waits for it to be reaped).
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('sh', ['-c', daemonStartScript(t, ['sleep', '300'], { pids: old.pid === undefined ? [] : [old.pid], waitGoneMs: 5000 })], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    const r = parseStartOutput(out);
+    const took = Date.now() - started;
+    assert.ok(took >= 300 && took < 4000, `waited ${took} ms for the old pid`);
+    assert.equal(r.started, 'setsid', 'started a new daemon instead of taking the exiting one for a running one');
+    process.kill(r.pid as number, 'SIGKILL');
+    assert.ok(await gone(r.pid as number));
   });
   test('falls back to the contract command line when the old one is unknown', () => {
     const s = daemonStartScript({ engine: 'haup', paths: ENGINE_PATHS.haup }, null);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseLinkMacs, parseNeighbourEvent, parseNeighbours } from '../../../cli/verify/facts.js';
-import { clockOffsetMs, nodeFactsScript, parseClock, parseNodeFacts } from '../../../cli/verify/node-facts.js';
+import { clockOffsetMs, nodeFactsScript, parseClock, parseNodeFacts, usableOffset } from '../../../cli/verify/node-facts.js';
 import { ENGINE_PATHS } from '../../../cli/inventory/model.js';
 
 const master = readFileSync(new URL('../../fixtures/verify/facts-master.txt', import.meta.url), 'utf8');
@@ -57,6 +57,11 @@ describe('clocks', () => {
   test('places a remote reading in the middle of the round trip', () => {
     assert.deepEqual(clockOffsetMs(1105, 1000, 1010), { offsetMs: 100, errorMs: 5 });
     assert.equal(clockOffsetMs(null, 0, 1), null);
+  });
+  test('ignores an offset smaller than its own error, so synced clocks are not skewed by a slow round trip', () => {
+    assert.equal(usableOffset({ offsetMs: 30, errorMs: 45 }), 0);
+    assert.equal(usableOffset({ offsetMs: -2000, errorMs: 45 }), -2000);
+    assert.equal(usableOffset(undefined), 0);
   });
 });
 
