@@ -76,6 +76,10 @@ export class HostRun {
     return this.host.id;
   }
 
+  get roundTrips(): number {
+    return this.deps.transport.roundTrips;
+  }
+
   private configHash(): string | null {
     const conf = this.plan.writes.find((w) => w.path === this.host.paths.config) ?? null;
     if (conf) return sha256(conf.content);

@@ -43,6 +43,8 @@ export interface HostReport {
   /** Instance name -> state the node reported last. */
   states: Record<string, string>;
   timings: HostTimings;
+  /** Remote round trips (commands and file batches) this host took: facts 1, push 1, service 1, waits 1-3. */
+  roundTrips: number;
   error: ErrorReport | null;
   /** Unified diffs of changed text files (--diff), secrets redacted. */
   diff: string | null;
@@ -87,6 +89,7 @@ export function newHostReport(h: HostModel): HostReport {
     pidAfter: null,
     states: {},
     timings: { connectMs: null, factsMs: null, pushMs: null, serviceMs: null, waitMs: null, rollbackMs: null },
+    roundTrips: 0,
     error: null,
     diff: null,
   };

@@ -69,9 +69,9 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<DeployR
   const connect = io.connect ?? ((h: HostModel) => connections.connect(h));
   const progress: ProgressMode = io.progress ?? (args.json ? 'silent' : 'plain');
   const pairReports = components.flatMap((c) => c.pairs.map((p) => newPairReport(p, c.hosts)));
+  const prepared = new Map<string, Prepared>();
   try {
     // Every host at once: connections are the cost to design around (issue 4).
-    const prepared = new Map<string, Prepared>();
     await Promise.all(
       hosts.map(async (h) => {
         prepared.set(h.id, await prepareHost(h, rendered.get(h.id) as RenderedFile[], bundle, reports.get(h.id) as HostReport, { connect, clock, args, timeouts: io.timeouts ?? DEFAULT_TIMEOUTS, progress, io }));
@@ -90,6 +90,10 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<DeployR
     }));
     await runJobs(jobs, { mode: progress, concurrency: Math.max(1, jobs.length), out: io.err });
   } finally {
+    for (const [id, p] of prepared) {
+      const r = reports.get(id);
+      if (r && p.run) r.roundTrips = p.run.roundTrips;
+    }
     await connections.closeAll();
   }
 

@@ -105,6 +105,16 @@ describe('deploy orchestration', () => {
     assert.ok(cluster.now >= 3000, 'it waited for the Master_Down_Interval');
   });
 
+  test('takes few round trips per host: facts, one push, one service command and a few waits', async () => {
+    const inv = inventory();
+    const cold = await deploy({ inventory: inv, limit: ['p1'], json: true });
+    // master: facts, push, start, ready, converge poll; backup: facts, push, start, ready
+    assert.deepEqual(cold.report?.hosts.map((h) => [h.host, h.roundTrips]), [['h1', 5], ['h2', 4]]);
+    for (const n of cluster.nodes.values()) n.transport.roundTrips = 0;
+    const noop = await deploy({ inventory: inv, limit: ['p1'], json: true });
+    assert.deepEqual(noop.report?.hosts.map((h) => h.roundTrips), [1, 1]);
+  });
+
   test('does nothing on a second deploy with nothing changed, and reports 0 changed', async () => {
     const inv = inventory();
     await deploy({ inventory: inv });
@@ -266,7 +276,7 @@ describe('deploy orchestration', () => {
     assert.deepEqual(Object.keys(report ?? {}), ['version', 'inventory', 'mode', 'durationMs', 'pairs', 'hosts', 'ok', 'changedHosts', 'changedFiles']);
     assert.deepEqual(Object.keys(report?.pairs[0] ?? {}), ['pair', 'master', 'backup', 'result', 'converged', 'error', 'timings']);
     assert.deepEqual(Object.keys(report?.hosts[0] ?? {}), [
-      'host', 'address', 'engine', 'roles', 'changed', 'unchanged', 'action', 'reason', 'result', 'pidBefore', 'pidAfter', 'states', 'timings', 'error', 'diff',
+      'host', 'address', 'engine', 'roles', 'changed', 'unchanged', 'action', 'reason', 'result', 'pidBefore', 'pidAfter', 'states', 'timings', 'roundTrips', 'error', 'diff',
     ]);
     assert.deepEqual(report?.hosts.map((h) => [h.host, h.roles, h.action, h.result, h.states]), [
       ['h1', { p1: 'master' }, 'start', 'changed', { VI_p1: 'MASTER' }],

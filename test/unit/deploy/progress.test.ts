@@ -66,7 +66,7 @@ describe('runJobs', () => {
 function host(id: string, over: Partial<HostReport>): HostReport {
   return {
     host: id, address: `10.0.0.${id.slice(1)}`, engine: 'haup', roles: { web: id === 'h1' ? 'master' : 'backup' }, changed: [], unchanged: [], action: 'none', reason: '',
-    result: 'unchanged', pidBefore: 1, pidAfter: 1, states: {}, error: null, diff: null,
+    result: 'unchanged', pidBefore: 1, pidAfter: 1, states: {}, roundTrips: 1, error: null, diff: null,
     timings: { connectMs: 10, factsMs: 5, pushMs: null, serviceMs: null, waitMs: null, rollbackMs: null },
     ...over,
   };
