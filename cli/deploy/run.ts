@@ -144,7 +144,7 @@ async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bund
   const t1 = ctx.clock();
   let facts: HostFacts;
   const paths = [...rendered.map((f) => f.path), ...(h.engine === 'haup' && h.paths.agent ? [h.paths.agent, AGENT_ADDON_PATH] : [])];
-  const script = factsScript(paths, { stateFile: h.paths.stateFile, pidFile: h.paths.pidfile, addresses: h.engine === 'keepalived' });
+  const script = factsScript(paths, { stateFile: h.paths.stateFile, pidFile: h.paths.pidfile, addresses: h.engine === 'keepalived', node: h.engine === 'haup' });
   try {
     const res = await transport.exec(['sh', '-c', script], { sudo: true });
     if (res.code !== 0) throw commandFailedError(transport.name, ['sh', '-c', script], res, 'gathering facts');

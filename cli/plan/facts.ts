@@ -34,14 +34,30 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * possible (builtins read /proc; one sha256sum and one stat for all files; node only for its version): on a
  * loaded host every process costs tens of milliseconds, and facts are the whole of a no-op deploy.
  */
-export function factsScript(paths: readonly string[], opts: { stateFile: string | null; pidFile: string; addresses?: boolean }): string {
+/**
+ * Node's version, cached in /run/haup/node-version under the binary's size and mtime: starting node just to ask
+ * costs more than the rest of the facts on a loaded host, and the answer only changes when the binary does.
+ */
+const nodeFact = (cache: string) => `np=$(command -v node 2>/dev/null)
+if [ -n "$np" ]; then
+  key=$(stat -L -c '%s %Y' "$np" 2>/dev/null); cs=; cm=; cv=; { read -r cs cm cv < ${q(cache)}; } 2>/dev/null
+  if [ -n "$key" ] && [ "$cs $cm" = "$key" ] && [ -n "$cv" ]; then echo "node=$cv"; else cv=$("$np" --version 2>/dev/null); echo "node=$cv"; if [ -n "$key" ] && [ -n "$cv" ]; then mkdir -p ${q(cache.slice(0, cache.lastIndexOf('/')) || '/')} 2>/dev/null && echo "$key $cv" > ${q(cache)} 2>/dev/null; fi; fi
+  echo "nodepath=$np"
+else echo node=; fi
+`;
+
+export const NODE_VERSION_CACHE = '/run/haup/node-version';
+
+export function factsScript(
+  paths: readonly string[],
+  opts: { stateFile: string | null; pidFile: string; addresses?: boolean; node?: boolean; nodeCache?: string },
+): string {
   const list = paths.map(q).join(' ');
   return `set +e
 u=; while read -r k v rest; do if [ "$k" = Uid: ]; then u=$v; break; fi; done < /proc/self/status
 echo "uid=$u"
 if [ "$u" = 0 ] || sudo -n true 2>/dev/null; then echo sudo=1; else echo sudo=0; fi
-if command -v node >/dev/null 2>&1; then printf 'node='; node --version 2>/dev/null || echo; printf 'nodepath='; command -v node; else echo node=; fi
-printf 'keepalived='; command -v keepalived 2>/dev/null || echo
+${opts.node === false ? '' : nodeFact(opts.nodeCache ?? NODE_VERSION_CACHE)}printf 'keepalived='; command -v keepalived 2>/dev/null || echo
 if command -v ip >/dev/null 2>&1; then echo ip=1; printf 'ifaces='; for i in /sys/class/net/*; do [ -e "$i" ] && printf '%s ' "\${i##*/}"; done; echo; else echo ip=0; echo ifaces=; fi
 if [ -d /run/systemd/system ]; then echo init=systemd; else c=; { read -r c < /proc/1/comm; } 2>/dev/null; echo "init=$c"; fi
 set --

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { factsScript, parseFacts } from '../../../cli/plan/facts.js';
@@ -59,8 +59,15 @@ describe('parseFacts', () => {
     chmodSync(join(dir, 'a.conf'), 0o600);
     writeFileSync(join(dir, 'pid'), `${process.pid}\n`);
     writeFileSync(join(dir, 'state.json'), '{"agent":"haup-agent","instances":[]}');
-    const out = execFileSync('sh', ['-c', factsScript([join(dir, 'a.conf'), join(dir, 'missing')], { stateFile: join(dir, 'state.json'), pidFile: join(dir, 'pid') })], { encoding: 'utf8' });
-    const f = parseFacts(out);
+    const script = factsScript([join(dir, 'a.conf'), join(dir, 'missing')], { stateFile: join(dir, 'state.json'), pidFile: join(dir, 'pid'), nodeCache: join(dir, 'node-version') });
+    const f = parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' }));
+    assert.equal(f.nodeVersion, process.version);
+    // The second run takes the version from the cache, keyed by the binary's size and mtime.
+    const cached = readFileSync(join(dir, 'node-version'), 'utf8').trim().split(' ');
+    writeFileSync(join(dir, 'node-version'), `${cached[0]} ${cached[1]} v99.0.0\n`);
+    assert.equal(parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' })).nodeVersion, 'v99.0.0');
+    writeFileSync(join(dir, 'node-version'), `1 2 v99.0.0\n`);
+    assert.equal(parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' })).nodeVersion, process.version, 'a changed binary is asked again');
     assert.equal(f.uid, process.getuid?.() ?? f.uid);
     assert.deepEqual(f.files.get(join(dir, 'a.conf')), { sha256: sha256(conf.content), mode: 0o600, uid: process.getuid?.() ?? 0 });
     assert.equal(f.files.get(join(dir, 'missing')), null);
