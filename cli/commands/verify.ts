@@ -18,6 +18,12 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (stable fields) instead of a table' })
       .option('known-hosts', { type: 'string', describe: 'known_hosts file for every host (default: each host\'s ssh.known_hosts)' })
       .option('trust-new-hosts', { type: 'boolean', default: false, describe: 'accept and record unknown SSH host keys (a changed key is still refused)' })
+      .epilogue(
+        'Each pair is checked first (one holder of every VIP, both daemons running) and left untouched if that fails. ' +
+          'Afterwards the pair is restored and left as found: both daemons and the guarded service running, one holder; ' +
+          'with preempt the VIPs go back to the master, with nopreempt they stay on the node that took over (moving them ' +
+          'back would cost a second outage). Ctrl-C stops measuring and restores the pair before exiting.',
+      )
       .example('$0 verify inventories/lab.yml', 'stop, kill and check failovers on every pair; restores each pair afterwards')
       .example('$0 verify prod.yml --limit web --mode kill --margin 200 --json', 'one hard-kill failover of pair web, as JSON for CI'),
   handler: async (argv) => {

@@ -1,7 +1,8 @@
 // `haup status` as data and as text: per pair and node, the agent, its state and priority, the VIPs the node
 // really holds (from `ip -j addr`, not only the agent's word) and the last transition. Pure.
 import type { InventoryModel, PairModel } from '../inventory/model.js';
-import { assessPair, describeProblem, type NodeReport, type PairProblem } from '../verify/assess.js';
+import { assessPair, describeProblem, type PairProblem } from '../verify/assess.js';
+import { nodeReport } from '../verify/precheck.js';
 import { vipAddress } from '../verify/facts.js';
 import type { NodeFacts } from '../verify/node-facts.js';
 import { pairHosts } from '../verify/select.js';
@@ -45,7 +46,7 @@ export interface StatusReport {
   pairs: StatusPair[];
 }
 
-function statusNode(model: InventoryModel, pair: PairModel, role: 'master' | 'backup', answer: HostAnswer | undefined): { row: StatusNode; report: NodeReport } {
+function statusNode(model: InventoryModel, pair: PairModel, role: 'master' | 'backup', answer: HostAnswer | undefined): { row: StatusNode; report: ReturnType<typeof nodeReport> } {
   const { master, backup, masterInstance } = pairHosts(model, pair);
   const host = role === 'master' ? master : backup;
   const vips = pair.vips.map((v) => vipAddress(v.address));
@@ -74,14 +75,7 @@ function statusNode(model: InventoryModel, pair: PairModel, role: 'master' | 'ba
     vipsHeld: held,
     lastTransition: inst?.lastTransition ?? null,
   };
-  const report: NodeReport = {
-    host: host.id,
-    role,
-    reachable: facts !== null,
-    agentRunning: facts?.running ?? false,
-    status: facts?.status ?? null,
-    addresses: facts?.addresses ?? [],
-  };
+  const report = nodeReport(host, role, facts);
   return { row, report };
 }
 

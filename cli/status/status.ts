@@ -26,7 +26,7 @@ export interface StatusIo {
 export async function askNode(t: Transport | HaupError, host: HostModel): Promise<HostAnswer> {
   if (t instanceof HaupError) return { ok: false, error: t.message };
   try {
-    const r = await t.exec(nodeFactsScript(host.paths), { sudo: false, timeoutMs: 15_000 });
+    const r = await t.exec(nodeFactsScript(host), { sudo: false, timeoutMs: 15_000 });
     if (r.code !== 0) return { ok: false, error: `the status script exited with code ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` };
     return { ok: true, facts: parseNodeFacts(r.stdout) };
   } catch (err) {

@@ -10,6 +10,8 @@ export interface NodeReport {
   agentRunning: boolean;
   status: AgentStatus | null;
   addresses: InterfaceAddress[];
+  /** A daemon of the other engine running on the node too ("keepalived", pid). */
+  rival?: { name: string; pid: number } | null;
 }
 
 export type PairProblem =
@@ -19,7 +21,8 @@ export type PairProblem =
   | { kind: 'no-holder'; vip: string }
   | { kind: 'two-masters'; hosts: string[] }
   | { kind: 'fault'; host: string; reason: string | null }
-  | { kind: 'vips-split'; holders: string[] };
+  | { kind: 'vips-split'; holders: string[] }
+  | { kind: 'rival-daemon'; host: string; name: string; pid: number };
 
 export interface PairAssessment {
   holders: Map<string, string[]>;
@@ -34,6 +37,7 @@ export interface PairAssessment {
 export function assessPair(vips: readonly string[], nodes: readonly NodeReport[], instance?: string): PairAssessment {
   const problems: PairProblem[] = [];
   for (const n of nodes) {
+    if (n.rival) problems.push({ kind: 'rival-daemon', host: n.host, name: n.rival.name, pid: n.rival.pid });
     if (!n.reachable) problems.push({ kind: 'unreachable', host: n.host });
     else if (!n.agentRunning) problems.push({ kind: 'agent-down', host: n.host });
     else {
@@ -70,6 +74,8 @@ export function describeProblem(p: PairProblem): string {
       return `two masters: ${p.hosts.join(' and ')} both report MASTER`;
     case 'fault':
       return `${p.host}: the instance is in FAULT${p.reason ? ` (${p.reason})` : ''}, so it cannot take over`;
+    case 'rival-daemon':
+      return `${p.host}: ${p.name} (pid ${p.pid}) runs there too and also speaks VRRP for the node — stop the daemon the inventory does not use`;
     case 'vips-split':
       return `VIPs split: the pair's VIPs are held by ${p.holders.join(' and ')} instead of one node`;
   }

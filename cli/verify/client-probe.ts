@@ -142,10 +142,14 @@ function startPingProbe(t: ProbeTarget, opts: ProbeOptions): ClientProbe {
       samples.push(p.sample);
     }
   });
+  // Never outlive this process (a second Ctrl-C exits at once).
+  const onExit = () => child.kill('SIGINT');
+  process.once('exit', onExit);
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return {
     samples,
     async stop() {
+      process.off('exit', onExit);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       await exited;
       if (failed) throw new HaupError('HAUP_USAGE', `cannot run ping for the probe: ${(failed as Error).message}`, { hint: 'install it (apt-get install iputils-ping) or use probe: { type: http } or tcp' });

@@ -95,7 +95,7 @@ class PairRun {
 
   async observe(h: HostModel): Promise<Observed> {
     const sent = this.ctx.clock();
-    const r = await this.transport(h).exec(nodeFactsScript(h.paths), { sudo: false, timeoutMs: 15_000 });
+    const r = await this.transport(h).exec(nodeFactsScript(h), { sudo: false, timeoutMs: 15_000 });
     const received = this.ctx.clock();
     if (r.code !== 0) throw new Error(`${h.id}: the facts script exited with code ${r.code}: ${firstLine(r.stderr)}`);
     const facts = parseNodeFacts(r.stdout);

@@ -41,6 +41,9 @@ export function watchNeighbour(address: string, clock: () => number): NeighbourW
       if (e && e.dst === address.toLowerCase()) changes.push({ at, lladdr: e.lladdr, state: e.state, deleted: e.deleted });
     }
   });
+  // Never outlive this process (a second Ctrl-C exits at once).
+  const onExit = () => child.kill('SIGTERM');
+  process.once('exit', onExit);
   const exited = new Promise<void>((resolve) => {
     child.on('close', () => resolve());
     child.on('error', () => resolve());
@@ -48,6 +51,7 @@ export function watchNeighbour(address: string, clock: () => number): NeighbourW
   return {
     changes,
     async stop() {
+      process.off('exit', onExit);
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill('SIGTERM');
       await exited;
     },

@@ -1,7 +1,7 @@
 // What `haup status` and `haup verify` learn about one node in one round trip: the daemon's pid and liveness,
 // the agent's status file, the node's addresses and clock. Pure: script text out, parsed facts in.
 import type { AgentStatus } from '../../agent/status.js';
-import type { EnginePaths } from '../inventory/model.js';
+import { ENGINE_PATHS, type Engine, type EnginePaths } from '../inventory/model.js';
 import { shellQuote as q } from '../transport/remote-script.js';
 import { parseAgentStatus, parseIpAddr, parseLinkMacs, type InterfaceAddress } from './facts.js';
 
@@ -22,11 +22,15 @@ export function prelude(paths: Pick<EnginePaths, 'pidfile' | 'stateFile'>): stri
   ];
 }
 
-/** Lines that print the daemon, init system, clock, status file and addresses as sections parseNodeFacts reads. */
-export function factsLines(): string[] {
+/**
+ * Lines that print the daemon, init system, clock, status file and addresses as sections parseNodeFacts reads;
+ * with `rivalPidfile`, also a live daemon of the other engine (a keepalived left running next to the agent).
+ */
+export function factsLines(rivalPidfile: string | null = null): string[] {
   return [
     'p=$(cur)',
     'if alive "$p"; then echo "pid=$p alive"; else echo "pid=$p dead"; fi',
+    ...(rivalPidfile ? [`r=; { read -r r < ${q(rivalPidfile)}; } 2>/dev/null; if [ "$r" != "$p" ] && alive "$r"; then echo "rival=$r"; fi`] : []),
     'if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=none; fi',
     'echo "clock=$(now)"',
     'echo state-begin; if [ -n "$STATE" ]; then cat "$STATE" 2>/dev/null; fi; echo; echo state-end',
@@ -34,9 +38,18 @@ export function factsLines(): string[] {
   ];
 }
 
+/** The other engine: its daemon must not run next to this one (both would speak VRRP for the node). */
+export function rivalEngine(engine: Engine): Engine {
+  return engine === 'haup' ? 'keepalived' : 'haup';
+}
+
+export function engineName(engine: Engine): string {
+  return engine === 'haup' ? 'the haup agent' : 'keepalived';
+}
+
 /** One round trip: everything `haup status` shows about a node. */
-export function nodeFactsScript(paths: Pick<EnginePaths, 'pidfile' | 'stateFile'>): string {
-  return `${[`${MARK} facts`, ...prelude(paths), ...factsLines()].join('\n')}\n`;
+export function nodeFactsScript(host: { engine: Engine; paths: Pick<EnginePaths, 'pidfile' | 'stateFile'> }): string {
+  return `${[`${MARK} facts`, ...prelude(host.paths), ...factsLines(ENGINE_PATHS[rivalEngine(host.engine)].pidfile)].join('\n')}\n`;
 }
 
 export interface NodeFacts {
@@ -52,6 +65,8 @@ export interface NodeFacts {
   addresses: InterfaceAddress[];
   /** MAC address per Ethernet interface. */
   macs: Map<string, string>;
+  /** The pid of a live daemon of the other engine, if one runs. */
+  rivalPid: number | null;
 }
 
 export function section(lines: readonly string[], name: string): string | null {
@@ -90,6 +105,7 @@ export function parseNodeFacts(out: string): NodeFacts {
     staleStatus: fresh ? null : file,
     addresses: parseIpAddr(addr),
     macs: parseLinkMacs(addr),
+    rivalPid: /^\d+$/.test(value(lines, 'rival') ?? '') ? Number(value(lines, 'rival')) : null,
   };
 }
 

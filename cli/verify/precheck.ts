@@ -5,13 +5,21 @@ import type { HostModel, PairModel, ScriptModel } from '../inventory/model.js';
 import { restarts, RECHECK } from '../render/view.js';
 import { assessPair, describeProblem, type NodeReport } from './assess.js';
 import type { CheckTiming, TakeoverTiming } from './measure.js';
-import type { NodeFacts } from './node-facts.js';
+import { engineName, rivalEngine, type NodeFacts } from './node-facts.js';
 import type { PairHosts } from './select.js';
 
 export type Precheck = { ok: true; from: HostModel; to: HostModel } | { ok: false; problems: string[] };
 
-function report(h: HostModel, role: 'master' | 'backup', f: NodeFacts | null): NodeReport {
-  return { host: h.id, role, reachable: f !== null, agentRunning: f?.running ?? false, status: f?.status ?? null, addresses: f?.addresses ?? [] };
+export function nodeReport(h: HostModel, role: 'master' | 'backup', f: NodeFacts | null): NodeReport {
+  return {
+    host: h.id,
+    role,
+    reachable: f !== null,
+    agentRunning: f?.running ?? false,
+    status: f?.status ?? null,
+    addresses: f?.addresses ?? [],
+    rival: f?.rivalPid ? { name: engineName(rivalEngine(h.engine)), pid: f.rivalPid } : null,
+  };
 }
 
 /** The facts are null for a node that could not be asked. */
@@ -19,7 +27,7 @@ export function precheckPair(pair: PairModel, hosts: PairHosts, master: NodeFact
   const instance = hosts.masterInstance.name;
   const a = assessPair(
     pair.vips.map((v) => v.address),
-    [report(hosts.master, 'master', master), report(hosts.backup, 'backup', backup)],
+    [nodeReport(hosts.master, 'master', master), nodeReport(hosts.backup, 'backup', backup)],
     instance,
   );
   const problems = a.problems.map(describeProblem);

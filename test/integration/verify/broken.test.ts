@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { hostExec, labSkipReason, startLab, type TestLab } from '../../support/lab.js';
+import { hostExec, hostSpawn, labSkipReason, startLab, type TestLab } from '../../support/lab.js';
 import { waitUntil } from '../../support/netns.js';
 import { writeHostFile } from '../../support/agent.js';
 import { bridgePort, deploy, haup, look, statusJson, vipOf, verifyJson, writeInventory, type PairSpec } from './support.js';
@@ -103,6 +103,21 @@ describe('haup verify and haup status on broken pairs', { skip }, () => {
       return s.report.ok ? s : undefined;
     }, 20_000, 100);
     assert.equal(healed.report.pairs[0]?.holder, 'h3');
+  });
+
+  test('status flags a keepalived left running next to the agent (after moving a node from keepalived to haup)', async () => {
+    // Stands in for a leftover keepalived: a live process named in keepalived's pidfile on h4.
+    const leftover = hostSpawn(lab, 'h4', ['sleep', '120']);
+    try {
+      await hostExec(lab, 'h4', ['sh', '-c', `echo ${leftover.pid} > /run/keepalived.pid`]);
+      const { report, error } = await statusJson(inventory, 'p4');
+      assert.ok(error);
+      assert.deepEqual(report.pairs[0]?.problems.map((p) => p.message), [`h4: keepalived (pid ${leftover.pid}) runs there too and also speaks VRRP for the node — stop the daemon the inventory does not use`]);
+    } finally {
+      leftover.kill('SIGKILL');
+      await hostExec(lab, 'h4', ['rm', '-f', '/run/keepalived.pid']);
+    }
+    assert.equal((await statusJson(inventory, 'p4')).report.ok, true);
   });
 
   test('status flags no holder when both agents are stopped', async () => {

@@ -34,17 +34,21 @@ describe('parseNodeFacts', () => {
     assert.equal(f.running, true);
     assert.equal(f.status, null);
   });
+  test('names a live daemon of the other engine', () => {
+    assert.equal(parseNodeFacts(master.replace('init=none', 'rival=7496\ninit=none')).rivalPid, 7496);
+    assert.equal(parseNodeFacts(master).rivalPid, null);
+  });
   test('survives a node without pidfile, status file or ip', () => {
     const f = parseNodeFacts('pid= dead\ninit=systemd\nclock=\nstate-begin\n\nstate-end\naddr-begin\n\naddr-end\n');
     assert.deepEqual([f.pid, f.running, f.init, f.clockMs, f.status, f.addresses.length], [null, false, 'systemd', null, null, 0]);
   });
   test('is produced by a script sh accepts, reading this machine for real', () => {
-    const script = nodeFactsScript({ pidfile: '/nonexistent/haup.pid', stateFile: '/nonexistent/state.json' });
+    const script = nodeFactsScript({ engine: 'haup', paths: { pidfile: '/nonexistent/haup.pid', stateFile: '/nonexistent/state.json' } });
     const f = parseNodeFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' }));
     assert.equal(f.running, false);
     assert.ok(f.addresses.some((a) => a.address === '127.0.0.1'));
     assert.ok(f.clockMs !== null && Math.abs(f.clockMs - Date.now()) < 5000);
-    assert.doesNotThrow(() => execFileSync('sh', ['-n', '-c', nodeFactsScript(ENGINE_PATHS.keepalived)]));
+    assert.doesNotThrow(() => execFileSync('sh', ['-n', '-c', nodeFactsScript({ engine: 'keepalived', paths: ENGINE_PATHS.keepalived })]));
   });
 });
 

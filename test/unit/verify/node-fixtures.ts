@@ -10,7 +10,7 @@ export async function labModel(): Promise<InventoryModel> {
 
 export const VIP = '10.254.0.100';
 
-export function facts(o: { pid?: number; running?: boolean; state?: InstanceStatus['state'] | null; vip?: boolean; effectivePriority?: number; mac?: string; instance?: string }): NodeFacts {
+export function facts(o: { pid?: number; running?: boolean; state?: InstanceStatus['state'] | null; vip?: boolean; effectivePriority?: number; mac?: string; instance?: string; rivalPid?: number }): NodeFacts {
   const pid = o.pid ?? 100;
   const running = o.running ?? true;
   const inst: InstanceStatus | null =
@@ -50,5 +50,6 @@ export function facts(o: { pid?: number; running?: boolean; state?: InstanceStat
       ...(o.vip ? [{ ifname: 'eth0', address: VIP, prefixlen: 24, label: 'eth0:0', family: 4 as const }] : []),
     ],
     macs: new Map([['eth0', o.mac ?? 'aa:aa:aa:aa:aa:01']]),
+    rivalPid: o.rivalPid ?? null,
   };
 }

@@ -43,6 +43,10 @@ describe('precheckPair', () => {
     const liar = precheckPair(pair, hosts, facts({ state: 'MASTER', vip: false }), facts({ state: 'BACKUP' }));
     assert.ok(!liar.ok && liar.problems.includes('no holder: nobody holds 10.254.0.100'));
   });
+  test('refuses a node where keepalived still runs next to the haup agent', () => {
+    const p = precheckPair(pair, hosts, facts({ state: 'MASTER', vip: true }), facts({ rivalPid: 4242 }));
+    assert.deepEqual(p, { ok: false, problems: ['h2: keepalived (pid 4242) runs there too and also speaks VRRP for the node — stop the daemon the inventory does not use'] });
+  });
   test('refuses an agent that does not run the pair', () => {
     const p = precheckPair(pair, hosts, facts({ state: 'MASTER', vip: true }), facts({ instance: 'VI_other' }));
     assert.ok(!p.ok && p.problems.includes('h2: the agent does not run instance VI_web (deploy the inventory first)'));
