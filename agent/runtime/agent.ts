@@ -1,6 +1,7 @@
 // The running agent: input (packets, timers, scripts, links, signals) -> step() -> perform(actions), for every instance.
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { CheckStatus, Health } from '../checks/hysteresis.js';
 import { runScript } from '../checks/runner.js';
 import type { HaupConfig, SyncGroupConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -11,6 +12,7 @@ import { step } from '../vrrp/fsm.js';
 import type { Action, Event, VirtualRouter } from '../vrrp/fsm-types.js';
 import { advertExpectation } from '../vrrp/instance.js';
 import { syncGroupStep, type SyncGroup } from '../vrrp/sync-group.js';
+import { Binder, isBound, type BinderHost } from './binding.js';
 import { RuntimeInstance, type InstanceHost } from './instance.js';
 import { garpFacts, readInterfaces, type GarpFacts } from './interfaces.js';
 import { LinkPool } from './links.js';
@@ -35,7 +37,7 @@ const NOTIFY_TIMEOUT_MS = 60_000;
 const STATUS_EVERY_MS = 5000;
 const DROP_LOG_EVERY_MS = 60_000;
 
-export class Agent implements InstanceHost {
+export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   readonly log: Logger;
   config: HaupConfig | undefined;
   configHash = '';
@@ -44,6 +46,7 @@ export class Agent implements InstanceHost {
   readonly sockets: SocketPool;
   readonly links: LinkPool;
   readonly scripts: ScriptPool;
+  readonly binder: Binder<RuntimeInstance>;
   readonly garpByIf = new Map<string, GarpFacts>();
   stopping = false;
   private readonly queue: { inst: RuntimeInstance; ev: Event }[] = [];
@@ -67,6 +70,7 @@ export class Agent implements InstanceHost {
       (ifname, err) => this.log.warn(`watching ${ifname}: ${err.message}`),
     );
     this.scripts = new ScriptPool(this.log, (name) => this.onScriptChange(name));
+    this.binder = new Binder<RuntimeInstance>(this);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -237,7 +241,10 @@ export class Agent implements InstanceHost {
 
   private onLinkChange(ifname: string, state: LinkState): void {
     this.log.info(`interface ${ifname}: link ${state.usable ? 'up' : `down (${state.exists ? `${state.up ? 'no carrier' : 'admin down'}` : 'gone'})`}`);
-    if (state.usable) void this.refreshGarpFacts([ifname]);
+    if (state.usable) {
+      void this.refreshGarpFacts([ifname]);
+      this.binder.linkUp(ifname, state.ifindex);
+    }
     for (const inst of this.instances.values()) {
       if (inst.cfg.interface === ifname || inst.cfg.trackInterfaces.some((t) => t.interface === ifname)) this.refreshHealth(inst);
     }
@@ -259,7 +266,7 @@ export class Agent implements InstanceHost {
    */
   refreshHealth(inst: RuntimeInstance): void {
     if (inst.stopped || this.stopping) return;
-    const h = instanceHealth(inst.cfg, trackedFor(inst.cfg, (n) => this.scripts.status(n), (i) => this.links.status(i)));
+    const h = this.health(inst);
     if (!inst.started) {
       if (h.pending.length > 0) {
         if (!this.waitingLogged.has(inst.name)) this.log.info(`${inst.name}: waiting for ${h.pending.join(', ')} to report before starting`);
@@ -277,6 +284,23 @@ export class Agent implements InstanceHost {
       this.feed(inst, ev);
       if (ev.type === 'priority-changed') this.changed();
     }
+  }
+
+  /** Link state as the instance sees it: its own interface counts as down until it is bound (binding.ts). */
+  linkStatusOf(inst: RuntimeInstance, ifname: string): CheckStatus {
+    return ifname === inst.cfg.interface && !isBound(inst) ? 'down' : this.links.status(ifname);
+  }
+
+  linkUsable(ifname: string): boolean {
+    return this.links.status(ifname) === 'up';
+  }
+
+  health(inst: RuntimeInstance): Health {
+    return instanceHealth(inst.cfg, trackedFor(inst.cfg, (n) => this.scripts.status(n), (i) => this.linkStatusOf(inst, i)));
+  }
+
+  priorityOf(inst: RuntimeInstance): number {
+    return this.health(inst).priority;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -306,7 +330,7 @@ export class Agent implements InstanceHost {
             ...[i.cfg.interface, ...i.cfg.trackInterfaces.map((t) => t.interface).filter((n) => n !== i.cfg.interface)].map((n) => ({
               name: n,
               kind: 'interface' as const,
-              healthy: this.links.status(n) === 'up',
+              healthy: this.linkStatusOf(i, n) === 'up',
             })),
           ],
         }),

@@ -166,8 +166,10 @@ export class RuntimeInstance {
       const results = await Promise.allSettled(vips.map((v) => removeVipNow(toNetVip(v, this.cfg.interface))));
       results.forEach((r, i) => {
         const v = toNetVip(vips[i] as VirtualIp, this.cfg.interface);
-        if (r.status === 'rejected') this.host.log.error(`${this.name}: cannot remove VIP ${vipText(vips[i] as VirtualIp)} dev ${v.dev}: ${(r.reason as Error).message}`);
-        else if (r.value === 'removed') this.host.log.info(`${this.name}: removed VIP ${vipText(vips[i] as VirtualIp)} dev ${v.dev}`);
+        if (r.status === 'rejected') {
+          // A VIP on a device that does not exist went away with it (an unbound instance's FAULT entry, a deleted interface).
+          if (!isNoDevice(r.reason)) this.host.log.error(`${this.name}: cannot remove VIP ${vipText(vips[i] as VirtualIp)} dev ${v.dev}: ${(r.reason as Error).message}`);
+        } else if (r.value === 'removed') this.host.log.info(`${this.name}: removed VIP ${vipText(vips[i] as VirtualIp)} dev ${v.dev}`);
       });
       if (all) this.vipsHeld = false;
       this.host.changed();
@@ -235,4 +237,9 @@ export class RuntimeInstance {
 function clearHandle(t: TimerHandle): void {
   if (t.kind === 'timeout') clearTimeout(t.h);
   else clearImmediate(t.h);
+}
+
+/** The error of an address change on a device that does not exist (rtnetlink ENODEV, or `ip`'s wording). */
+function isNoDevice(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENODEV' || /Cannot find device|does not exist/.test((err as Error).message);
 }

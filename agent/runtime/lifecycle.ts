@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../config/check.js';
 import { loadConfig } from '../config/load.js';
-import type { Diagnostic, HaupConfig } from '../config/schema.js';
+import type { Diagnostic, HaupConfig, VrrpInstance } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { routerConfig } from '../vrrp/instance.js';
 import type { Agent } from './agent.js';
+import { UNBOUND, unboundRouter } from './binding.js';
 import { RuntimeInstance } from './instance.js';
 import { garpFacts, readInterfaces, type Readings } from './interfaces.js';
 import { planReload, vipChanges } from './reload-plan.js';
@@ -20,8 +21,8 @@ import {
   usedScripts,
   watchedInterfaces,
   type PrepareResult,
+  type Prepared,
 } from './setup.js';
-import { instanceHealth, trackedFor } from './tracking.js';
 
 export interface LoadedConfig {
   config: HaupConfig;
@@ -57,10 +58,14 @@ async function readAndPrepare(config: HaupConfig, extraVips: readonly string[] =
   for (let attempt = 0; ; attempt++) {
     const readings = await readInterfaces(interfacesNeeded(config));
     const prep = prepareInstances(config.instances, readings.found, [...allVipAddresses(config), ...extraVips]);
-    const addressOnly = config.instances.every((i) => readings.found.has(i.interface));
-    if (prep.ok || !addressOnly || attempt >= 15) return { readings, prep };
+    if (prep.ok || attempt >= 15) return { readings, prep };
     await sleep(200);
   }
+}
+
+/** An instance with its socket, or unbound (in FAULT until its interface appears). */
+function newInstance(agent: Agent, cfg: VrrpInstance, p: Prepared | undefined): RuntimeInstance {
+  return p ? new RuntimeInstance(cfg, newRouter(p), p.source, p.socketKey, agent) : new RuntimeInstance(cfg, unboundRouter(cfg), '', UNBOUND, agent);
 }
 
 async function setGarpFacts(agent: Agent, readings: Readings): Promise<void> {
@@ -75,13 +80,19 @@ export async function startAgent(agent: Agent, config: HaupConfig, hash: string)
   agent.config = config;
   agent.configHash = hash;
   agent.sockets.sync(prep.prepared.map((p) => p.spec));
-  for (const p of prep.prepared) agent.instances.set(p.cfg.name, new RuntimeInstance(p.cfg, newRouter(p), p.source, p.socketKey, agent));
+  const prepared = new Map(prep.prepared.map((p) => [p.cfg.name, p]));
+  for (const cfg of config.instances) agent.instances.set(cfg.name, newInstance(agent, cfg, prepared.get(cfg.name)));
   agent.groups = buildGroups(config, new Map());
   agent.links.sync(watchedInterfaces(config), readings.found, readings.missing);
   agent.scripts.sync(usedScripts(config), agent.policy());
-  const list = prep.prepared.map((p) => `${p.cfg.name} (VRID ${p.cfg.vrid} on ${p.cfg.interface}, VRRPv${p.cfg.version}, priority ${p.cfg.priority}, from ${p.source})`);
+  const list = config.instances.map((c) => {
+    const p = prepared.get(c.name);
+    return `${c.name} (VRID ${c.vrid} on ${c.interface}, VRRPv${c.version}, priority ${c.priority}, ${p ? `from ${p.source}` : `waiting for ${c.interface}`})`;
+  });
   agent.log.info(`starting ${list.length} instance${list.length === 1 ? '' : 's'}: ${list.join('; ') || 'none'}`);
+  for (const w of prep.waiting) agent.log.warn(w.why);
   for (const inst of agent.instances.values()) agent.refreshHealth(inst);
+  agent.binder.update();
   agent.startStatusTimer();
   agent.writeStatusNow();
 }
@@ -147,9 +158,10 @@ export async function reloadAgent(agent: Agent): Promise<void> {
   agent.scripts.sync(usedScripts(next), agent.policy());
 
   const instances = new Map<string, RuntimeInstance>();
+  for (const w of prep.waiting) log.warn(w.why);
   for (const { old: o, next: n } of plan.keep) {
     const inst = agent.instances.get(o.name) as RuntimeInstance;
-    const p = prepared.get(n.name) as NonNullable<ReturnType<typeof prepared.get>>;
+    const p = prepared.get(n.name);
     if (inst.vr.state === 'master') {
       const change = vipChanges(inst.cfg, n);
       inst.removeVips(change.remove, false);
@@ -158,20 +170,21 @@ export async function reloadAgent(agent: Agent): Promise<void> {
       if (change.add.length > 0) inst.sendGarp(n.garp.masterRepeat, change.add);
     }
     inst.cfg = n;
-    inst.source = p.source;
-    inst.socketKey = p.socketKey;
-    const h = instanceHealth(n, trackedFor(n, (s) => agent.scripts.status(s), (i) => agent.links.status(i)));
-    agent.feed(inst, { type: 'reload', config: routerConfig(n, p.source), priority: h.priority });
+    // Its interface is gone: unbound (FAULT) until it is back; the router keeps its last source address.
+    inst.source = p?.source ?? '';
+    inst.socketKey = p?.socketKey ?? UNBOUND;
+    const config = routerConfig(n, p?.source ?? inst.vr.config.primaryAddress);
+    agent.feed(inst, { type: 'reload', config, priority: agent.priorityOf(inst) });
   }
   for (const n of next.instances) {
     const kept = agent.instances.get(n.name);
-    const p = prepared.get(n.name) as NonNullable<ReturnType<typeof prepared.get>>;
-    instances.set(n.name, kept && !kept.stopped ? kept : new RuntimeInstance(n, newRouter(p), p.source, p.socketKey, agent));
+    instances.set(n.name, kept && !kept.stopped ? kept : newInstance(agent, n, prepared.get(n.name)));
   }
   agent.instances.clear();
   for (const [name, inst] of instances) agent.instances.set(name, inst);
-  agent.sockets.sync(prep.prepared.map((p) => p.spec));
+  agent.sockets.sync(agent.binder.boundSpecs());
   for (const inst of agent.instances.values()) agent.refreshHealth(inst);
+  agent.binder.update();
   agent.writeStatusNow();
   log.info(`reloaded ${file}: ${plan.keep.length} kept, ${plan.add.length} added, ${plan.remove.length} removed`);
 }
@@ -183,6 +196,7 @@ export async function stopAgent(agent: Agent, why: string): Promise<void> {
   agent.log.info(`${why}: stopping (priority 0 adverts, releasing VIPs)`);
   agent.scripts.stopAll();
   agent.links.stopAll();
+  agent.binder.stop();
   agent.stopStatusTimer();
   const all = [...agent.instances.values()];
   for (const inst of all) agent.feed(inst, { type: 'shutdown' });

@@ -6,6 +6,8 @@ import type { InterfaceInfo } from '../net/vips.js';
 interface Watched {
   watcher: LinkWatcher;
   usable: boolean | undefined;
+  /** ifindex while the interface exists: a new one means it was deleted and created again. */
+  ifindex: number | undefined;
 }
 
 export type LinkWatchFactory = typeof watchLink;
@@ -26,7 +28,8 @@ export class LinkPool {
   }
 
   /**
-   * Watches exactly `ifnames`. `known` holds fresh `ip -j addr` readings: an interface found there
+   * Watches exactly `ifnames`; onChange hears when one becomes usable or unusable, or exists again
+   * with a new ifindex (deleted and created again between two readings). `known` holds fresh `ip -j addr` readings: an interface found there
    * starts with that state (absent from it = not read yet, or missing if listed in `missing`).
    */
   sync(ifnames: Iterable<string>, known: ReadonlyMap<string, InterfaceInfo>, missing: ReadonlySet<string> = new Set()): void {
@@ -39,13 +42,18 @@ export class LinkPool {
     for (const name of want) {
       if (this.watched.has(name)) continue;
       const info = known.get(name);
-      const entry: Watched = { watcher: undefined as unknown as LinkWatcher, usable: info ? linkStateOf(name, info).usable : missing.has(name) ? false : undefined };
+      const entry: Watched = {
+        watcher: undefined as unknown as LinkWatcher,
+        usable: info ? linkStateOf(name, info).usable : missing.has(name) ? false : undefined,
+        ifindex: info?.ifindex,
+      };
       this.watched.set(name, entry);
       entry.watcher = this.watch(
         name,
         (state) => {
-          if (entry.usable === state.usable) return;
+          if (!linkChanged(entry, state)) return;
           entry.usable = state.usable;
+          if (state.exists) entry.ifindex = state.ifindex;
           this.onChange(name, state);
         },
         { onError: (err) => this.onError(name, err) },
@@ -57,4 +65,9 @@ export class LinkPool {
     for (const w of this.watched.values()) w.watcher.stop();
     this.watched.clear();
   }
+}
+
+/** Usable changed, or the interface exists with another ifindex than last seen. */
+export function linkChanged(seen: { usable: boolean | undefined; ifindex: number | undefined }, state: LinkState): boolean {
+  return seen.usable !== state.usable || (state.exists && seen.ifindex !== undefined && seen.ifindex !== state.ifindex);
 }

@@ -47,31 +47,44 @@ export interface Prepared {
   spec: SocketSpec;
 }
 
-export type PrepareResult = { ok: true; prepared: Prepared[] } | { ok: false; errors: string[] };
+/** An instance whose interface does not exist yet: it starts unbound, in FAULT (see binding.ts). */
+export interface Waiting {
+  cfg: VrrpInstance;
+  why: string;
+}
+
+export interface PrepareResult {
+  ok: boolean;
+  prepared: Prepared[];
+  waiting: Waiting[];
+  errors: string[];
+}
 
 /**
- * Source address and socket of each instance, from fresh interface readings. Errors name the
- * instance and what to do (a missing interface, no usable address yet).
+ * Source address and socket of each instance, from fresh interface readings. An instance whose
+ * interface is missing waits for it; one whose interface has no usable address is an error that
+ * names the instance and what to do.
  */
 export function prepareInstances(instances: readonly VrrpInstance[], found: ReadonlyMap<string, InterfaceInfo>, allVips: readonly string[]): PrepareResult {
   const prepared: Prepared[] = [];
+  const waiting: Waiting[] = [];
   const errors: string[] = [];
   for (const cfg of instances) {
     const info = found.get(cfg.interface);
     if (!info) {
-      errors.push(`${cfg.file}:${cfg.line}: vrrp_instance ${cfg.name}: interface ${cfg.interface} does not exist — fix 'interface' or create the interface`);
+      waiting.push({ cfg, why: `${cfg.file}:${cfg.line}: vrrp_instance ${cfg.name}: interface ${cfg.interface} does not exist; in FAULT until it appears` });
       continue;
     }
     const source = sourceAddressFor(cfg, info, allVips);
     if (!source) {
-      const what = cfg.family === 6 ? 'a usable IPv6 link-local address (still tentative, or IPv6 disabled?)' : 'an IPv4 address of its own (VIPs do not count)';
+      const what = cfg.family === 6 ? 'usable IPv6 link-local address (still tentative, or IPv6 disabled?)' : 'IPv4 address of its own (VIPs do not count)';
       errors.push(`${cfg.file}:${cfg.line}: vrrp_instance ${cfg.name}: interface ${cfg.interface} has no ${what} to send adverts from — add one or set unicast_src_ip`);
       continue;
     }
     const spec = socketSpecOf(cfg, source);
     prepared.push({ cfg, source, socketKey: socketKey(spec), spec });
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, prepared };
+  return { ok: errors.length === 0, prepared, waiting, errors };
 }
 
 export function newRouter(p: Prepared): VirtualRouter {

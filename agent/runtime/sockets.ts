@@ -69,6 +69,12 @@ export class SocketPool {
     }
   }
 
+  /** Closes one socket (its interface was deleted: the socket is bound to a device that is gone). */
+  drop(key: string): void {
+    this.open.get(key)?.sock.close();
+    this.open.delete(key);
+  }
+
   closeAll(): void {
     for (const o of this.open.values()) o.sock.close();
     this.open.clear();
