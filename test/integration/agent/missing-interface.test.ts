@@ -118,6 +118,24 @@ describe('an instance whose interface is missing', { skip }, () => {
     assert.doesNotMatch(agent(h1).log() + agent(h2).log(), /cannot remove VIP/);
   });
 
+  test('a reload that adds an instance on a missing interface adds it in FAULT, disturbing nothing', async () => {
+    const from = agent(h1).lines.length;
+    const conf = keepalivedConf({
+      routerId: h1.name,
+      instances: [
+        { name: 'VI_0', vrid: 54, priority: 150, version: 3, advertInt: 1, vips: [`${labVip(lab)}/24 dev eth0`] },
+        { name: 'VI_1', interface: 'eth1', vrid: 55, priority: 150, version: 3, advertInt: 0.1, vips: [`${ETH1.vip}/24 dev eth1`] },
+        { name: 'VI_3', interface: 'eth3', vrid: 57, priority: 150, version: 3, advertInt: 1, vips: ['198.51.100.103/24 dev eth3'] },
+      ],
+    });
+    writeHostFile(lab, h1, '/etc/haup/keepalived.conf', conf, 0o600);
+    agent(h1).signal('SIGHUP');
+    await agent(h1).waitForLine(/reloaded \/etc\/haup\/keepalived\.conf: 2 kept, 1 added, 0 removed/, 10_000, from);
+    await agent(h1).waitForLine(/VI_3: INIT -> FAULT reason=interface-down detail=interface:eth3/, 10_000, from);
+    assert.deepEqual(agent(h1).transitions(from), ['VI_3: INIT -> FAULT reason=interface-down detail=interface:eth3']);
+    assert.equal((await instanceState(h1, 'VI_1'))?.state, 'MASTER');
+  });
+
   test('an agent whose only instance waits for its interface keeps running, and starts it when it appears', async () => {
     const conf = keepalivedConf({ routerId: 'lone', instances: [{ name: 'VI_2', interface: 'eth2', vrid: 56, priority: 100, version: 3, advertInt: 0.1, vips: ['198.51.100.100/24 dev eth2'] }] });
     writeHostFile(lab, h2, '/etc/haup/lone.conf', conf, 0o600);
