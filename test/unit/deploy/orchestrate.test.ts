@@ -224,6 +224,18 @@ describe('deploy orchestration', () => {
     assert.deepEqual(cluster.events, ['h2 start']);
   });
 
+  test('changes at most --concurrency pair groups at once', async () => {
+    await deploy({ inventory: inventory(), concurrency: 1 });
+    const t = cluster.trace.filter((e) => !e.endsWith('facts'));
+    const p1Ready = Math.max(t.indexOf('h1 wait'), t.indexOf('h2 wait'));
+    assert.ok(t.indexOf('h3 start') > p1Ready, t.join(', '));
+    cluster.trace.length = 0;
+    setup();
+    await deploy({ inventory: inventory() });
+    const u = cluster.trace.filter((e) => !e.endsWith('facts'));
+    assert.ok(u.indexOf('h3 start') < u.indexOf('h1 wait'), `both pairs start together by default: ${u.join(', ')}`);
+  });
+
   test('refuses an unknown --limit name as a usage error', async () => {
     const { error } = await deploy({ inventory: inventory(), limit: ['nope'] });
     assert.equal(error?.code, 'HAUP_USAGE');
