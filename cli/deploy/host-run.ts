@@ -45,7 +45,7 @@ export interface HostRunDeps {
 export class HostRun {
   /** The last look at the daemon (from the facts until the first wait). */
   last: Snapshot;
-  /** When the daemon was (re)started, on the caller's clock: the earliest it can become MASTER is this + MDI. */
+  /** When the daemon's instances started, on the caller's clock: the earliest it can become MASTER is this + MDI. */
   startedAt: number | null = null;
   /** Progress lines about this host; the orchestrator points it at the display. */
   log: (line: string) => void = () => undefined;
@@ -107,11 +107,12 @@ export class HostRun {
     const t1 = clock();
     const pid = await this.runService(serviceScript(this.deps.spec, action, { daemonReload: this.unitChanged() }), action);
     r.timings.serviceMs = Math.round(clock() - t1);
-    if (action !== 'reload') this.startedAt = clock();
     log(`${action === 'start' ? 'started' : action === 'reload' ? 'reloaded' : 'restarted'} ${this.daemonName()}${pid === null ? '' : ` (pid ${pid})`}`);
     const t2 = clock();
     await this.waitReady({ pid, configHash: this.host.engine === 'haup' ? this.configHash() : null }, action === 'reload' ? this.deps.timeouts.reloadMs : this.deps.timeouts.startMs);
     r.timings.waitMs = Math.round(clock() - t2);
+    // The Master_Down_Timer starts when the instances do, which is when the first status appears (not the spawn).
+    if (action !== 'reload') this.startedAt = clock();
     r.pidAfter = this.last.pid;
     log(`ready: ${this.describeStates()}`);
   }
