@@ -1,4 +1,4 @@
-// Input: two VRRPv3 pairs (advert_int 0.1) deployed on a 4-host lab, then broken on purpose: a stopped
+// Input: two VRRPv3 pairs (advert_int 0.2) deployed on a 4-host lab, then broken on purpose: a stopped
 // backup agent, a split VRID, a check script that never fails the service, the link between two nodes cut,
 // both agents stopped. Output: `haup verify` fails with a clear reason (touching nothing when the pre-check
 // fails, restoring what it touched otherwise) and `haup status` flags split brain and no holder, exit 1.
@@ -11,8 +11,8 @@ import { writeHostFile } from '../../support/agent.js';
 import { bridgePort, deploy, haup, look, statusJson, vipOf, verifyJson, writeInventory, type PairSpec } from './support.js';
 
 const skip = labSkipReason();
-const P3: PairSpec = { name: 'p3', master: 1, backup: 2, vrid: 63, version: 3, advertInt: 0.1, preempt: true, checkInterval: 1 };
-const P4: PairSpec = { name: 'p4', master: 3, backup: 4, vrid: 64, version: 3, advertInt: 0.1, preempt: true, checkInterval: 1 };
+const P3: PairSpec = { name: 'p3', master: 1, backup: 2, vrid: 63, version: 3, advertInt: 0.2, preempt: true, checkInterval: 1 };
+const P4: PairSpec = { name: 'p4', master: 3, backup: 4, vrid: 64, version: 3, advertInt: 0.2, preempt: true, checkInterval: 1 };
 
 async function stopAgent(lab: TestLab, host: string): Promise<void> {
   await hostExec(lab, host, ['sh', '-c', 'kill -TERM "$(cat /run/haup/haup-agent.pid)"']);
