@@ -134,12 +134,18 @@ async function measureIdle(cfg: BenchConfig): Promise<IdleSample[]> {
   });
 }
 
+/** A fresh --record file for each start of a haup pair (the agent's clock restarts with it). */
+function clearRecords(p: BenchPair): void {
+  if (p.engine.name !== 'haup') return;
+  for (const h of [p.masterHost, p.backupHost]) rmSync(hostPath(p.lab, h, HAUP_RECORD), { force: true });
+}
+
 /** The haup backup's takeovers split into receive, timer and send (read before the lab, and its /var/log, goes away). */
 function breakdown(cfg: BenchConfig): BreakdownRow[] {
   const pair = pairs.find((p) => p.engine.name === 'haup');
   if (!pair || !lab || !capture) return [];
   const file = hostPath(lab, pair.backupHost, HAUP_RECORD);
-  const wire = capture.adverts.filter((a) => a.vrid === pair.vrid);
+  const wire = capture.adverts.filter((a) => a.vrid === pair.vrid && a.tsUs > pair.startedUs);
   const b = takeoverBreakdown(existsSync(file) ? readFileSync(file, 'utf8') : '', wire, {
     master: pair.masterHost.address,
     backup: pair.backupHost.address,
@@ -170,9 +176,7 @@ try {
       const [m, b] = [lab?.hosts[2 * i], lab?.hosts[2 * i + 1]] as [TestLabHost, TestLabHost];
       return new BenchPair(lab as TestLab, engine, cfg, m, b, 71 + i, labVip(lab as TestLab, 71 + i), capture as AdvertCapture);
     });
-    for (const p of pairs.filter((x) => x.engine.name === 'haup')) {
-      for (const h of [p.masterHost, p.backupHost]) rmSync(hostPath(p.lab, h, HAUP_RECORD), { force: true });
-    }
+    for (const p of pairs) clearRecords(p);
     for (const p of pairs) await p.start();
     progress(`${configLabel(cfg)}: ${pairs.map((p) => `${p.engine.name} on ${p.masterHost.name}/${p.backupHost.name}`).join(', ')} converged`);
     if (idleWindowS > 0) {
@@ -188,8 +192,8 @@ try {
             t = await p.trial(mode, n);
           } catch (err) {
             t = { engine: p.engine.name, config: configLabel(cfg), mode, trial: n, expectedMs: p.expectedMs(mode), error: (err as Error).message };
-            progress(`${p.engine.name} ${mode} #${n} failed: ${t.error}; restarting the pair`);
-            await p.reset();
+            progress(`${p.engine.name} ${mode} #${n} failed: ${t.error}; restarting the pair\n${p.logTail()}`);
+            await p.reset(() => clearRecords(p));
           }
           report.raw.push(t);
           progress(`${configLabel(cfg)} ${p.engine.name} ${mode} #${n}: ${t.lateMs === undefined ? 'failed' : `takeover ${t.takeoverMs?.toFixed(2)} ms, late ${t.lateMs.toFixed(2)} ms`}`);
