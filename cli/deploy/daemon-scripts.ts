@@ -14,6 +14,16 @@ export interface DaemonSpec {
   nodePath: string;
   /** `keepalived` on the node (keepalived engine). */
   keepalivedPath: string;
+  /**
+   * The shell the scripts run in: bash when the node has it (its `read -t` sleeps without a fork), else sh. On a
+   * busy node every `sleep 0.02` is a fork and an exec; 40 hosts polling that way kept 2 cores busy (issue 4).
+   */
+  shell?: string;
+}
+
+/** The argv that runs a script of this module on the node. */
+export function scriptCommand(spec: DaemonSpec, script: string): string[] {
+  return [spec.shell ?? 'sh', '-c', script];
 }
 
 /** Exit codes of the service script, so the caller can say what went wrong. */
@@ -49,6 +59,9 @@ function prelude(spec: DaemonSpec): string[] {
     // Monotonic centiseconds from /proc/uptime, without a fork ("1" keeps "09" from reading as octal): deadlines
     // must hold on a loaded host, where each `sleep 0.02` may take far longer than 20 ms.
     'now() { u=; read -r u rest < /proc/uptime; t=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }',
+    // nap SECONDS: under bash, a read with a timeout on a pipe nobody writes to (no fork); sh forks `sleep`. The
+    // process substitution is in eval so that sh never parses it.
+    'if [ -n "${BASH_VERSION:-}" ] && eval \'exec 9<> <(:)\' 2>/dev/null; then nap() { read -r -t "$1" -u 9 _ || :; }; else nap() { sleep "$1"; }; fi',
   ];
 }
 
@@ -69,15 +82,15 @@ function supervisedFunctions(spec: DaemonSpec): string[] {
       ? [
           // setsid runs the agent in its own session (no fork: a background job of a non-interactive shell is
           // not a group leader), so $! is the agent's pid and it outlives this SSH session.
-          `start_daemon() { mkdir -p "$(dirname "$PIDF")" "$(dirname "$LOG")"; rm -f "$STATE"; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 & echo "pid=$!"; }`,
+          `start_daemon() { mkdir -p "$(dirname "$PIDF")" "$(dirname "$LOG")"; rm -f "$STATE"; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & echo "pid=$!"; }`,
         ]
       : [
           // keepalived daemonizes itself and writes its pidfile; wait up to 5 s for a live pid in it.
-          `start_daemon() { rm -f "$PIDF"; mkdir -p "$(dirname "$LOG")"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; now; end=$((t + 500)); while :; do p=$(cur); alive "$p" && break; now; [ $t -ge $end ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; sleep 0.02; done; echo "pid=$p"; }`,
+          `start_daemon() { rm -f "$PIDF"; mkdir -p "$(dirname "$LOG")"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 9<&- || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; now; end=$((t + 500)); while :; do p=$(cur); alive "$p" && break; now; [ $t -ge $end ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; nap 0.02; done; echo "pid=$p"; }`,
         ];
   return [
     ...start,
-    `stop_daemon() { p=$(cur); alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; now; kill_at=$((t + 1000)); give_up=$((t + 1500)); while alive "$p"; do now; if [ -n "$kill_at" ] && [ $t -ge $kill_at ]; then kill_at=; echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $t -ge $give_up ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; sleep 0.02; done; }`,
+    `stop_daemon() { p=$(cur); alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; now; kill_at=$((t + 1000)); give_up=$((t + 1500)); while alive "$p"; do now; if [ -n "$kill_at" ] && [ $t -ge $kill_at ]; then kill_at=; echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $t -ge $give_up ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; nap 0.02; done; }`,
     `reload_daemon() { p=$(cur); alive "$p" || { echo "haup: the daemon is not running (no live pid in $PIDF)" >&2; exit ${EXIT_NOT_RUNNING}; }; kill -HUP "$p"; echo "pid=$p"; }`,
   ];
 }
@@ -159,7 +172,7 @@ export interface WaitOptions {
 
 /**
  * Waits until the daemon's observable state changes, its pid dies, or the timeout, then prints it. haup agent:
- * the status file's "updatedAt" line (builtins only: one `sleep` per 20 ms tick); keepalived: `ip -o addr`.
+ * the status file's "updatedAt" line (builtins only: a 20 ms nap per tick, no fork under bash); keepalived: `ip -o addr`.
  * Output sections: alive=, pidfile=, observed=, state-begin..state-end, addr-begin..addr-end, log-begin..log-end.
  */
 export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
@@ -180,14 +193,16 @@ export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
     `PREV=${q(opts.previous)}`,
     `WATCH=${opts.pid === null ? "''" : String(opts.pid)}`,
     observe,
-    ...(opts.delayMs && opts.delayMs > 0 ? [`sleep ${(opts.delayMs / 1000).toFixed(3)}`] : []),
-    'now; end=$((t + ' + String(timeoutCs) + '))',
+    ...(opts.delayMs && opts.delayMs > 0 ? [`nap ${(opts.delayMs / 1000).toFixed(3)}`] : []),
+    // 20 ms ticks for the first half second (a start or reload answers within it), then 50 ms: 40 hosts polling
+    // every 20 ms on 2 shared cores cost a third of a core even without forks.
+    'now; end=$((t + ' + String(timeoutCs) + ')); fast=$((t + 50))',
     'while :; do',
     '  observe',
     '  if [ -n "$o" ] && [ "$o" != "$PREV" ]; then break; fi',
     '  if [ -n "$WATCH" ] && ! alive "$WATCH"; then break; fi',
     '  now; [ $t -ge $end ] && break',
-    '  sleep 0.02',
+    '  if [ $t -lt $fast ]; then nap 0.02; else nap 0.05; fi',
     'done',
     'p=$(cur)',
     'if alive "$p"; then echo "pidfile=$p alive"; else echo "pidfile=$p dead"; fi',

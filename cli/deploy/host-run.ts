@@ -14,6 +14,7 @@ import {
   parsePid,
   parseWaitOutput,
   rollbackScript,
+  scriptCommand,
   serviceScript,
   waitScript,
   type Action,
@@ -138,8 +139,9 @@ export class HostRun {
       failedAction: this.acted ?? 'reload',
       daemonReload: this.unitChanged(),
     });
-    const res = await t.exec(['sh', '-c', script], { sudo: true });
-    if (res.code !== 0) throw commandFailedError(t.name, ['sh', '-c', script], res, 'rolling back');
+    const cmd = scriptCommand(this.deps.spec, script);
+    const res = await t.exec(cmd, { sudo: true });
+    if (res.code !== 0) throw commandFailedError(t.name, cmd, res, 'rolling back');
     this.logOffset = null;
     if (wasRunning) {
       const pid = parsePid(res.stdout);
@@ -156,9 +158,10 @@ export class HostRun {
   async look(previous: string, opts: { pid: number | null; timeoutMs: number; delayMs?: number }): Promise<Snapshot> {
     const script = waitScript(this.deps.spec, { previous, pid: opts.pid, timeoutMs: opts.timeoutMs, delayMs: opts.delayMs ?? 0, logOffset: this.logOffset });
     const budget = opts.timeoutMs + (opts.delayMs ?? 0) + 10_000;
+    const cmd = scriptCommand(this.deps.spec, script);
     let res;
     try {
-      res = await this.deps.transport.exec(['sh', '-c', script], { sudo: true, timeoutMs: budget });
+      res = await this.deps.transport.exec(cmd, { sudo: true, timeoutMs: budget });
     } catch (err) {
       if (!(err instanceof HaupError) || err.code !== 'HAUP_REMOTE_COMMAND') throw err;
       throw new HaupError('HAUP_REMOTE_COMMAND', `${this.deps.transport.name}: watching the ${this.daemonName()} got no answer within ${Math.round(budget / 1000)} s`, {
@@ -166,7 +169,7 @@ export class HostRun {
         cause: err,
       });
     }
-    if (res.code !== 0) throw commandFailedError(this.deps.transport.name, ['sh', '-c', script], res, 'watching the daemon');
+    if (res.code !== 0) throw commandFailedError(this.deps.transport.name, cmd, res, 'watching the daemon');
     this.last = snapshotOf(parseWaitOutput(res.stdout));
     this.recordStates();
     return this.last;
@@ -193,7 +196,8 @@ export class HostRun {
 
   private async runService(script: string, action: Action): Promise<number | null> {
     const t = this.deps.transport;
-    const res = await t.exec(['sh', '-c', script], { sudo: true });
+    const cmd = scriptCommand(this.deps.spec, script);
+    const res = await t.exec(cmd, { sudo: true });
     this.logOffset = parseLogOffset(res.stdout);
     if (res.code === 0) return parsePid(res.stdout);
     const checker = this.host.engine === 'haup' ? '"haup-agent check"' : '"keepalived -t"';
@@ -207,7 +211,7 @@ export class HostRun {
             : res.code === EXIT_START_FAILED
               ? `starting the ${this.daemonName()}`
               : `${action === 'start' ? 'starting' : action === 'reload' ? 'reloading' : 'restarting'} the ${this.daemonName()}`;
-    throw commandFailedError(t.name, ['sh', '-c', script], res, what);
+    throw commandFailedError(t.name, cmd, res, what);
   }
 
   private unitChanged(): boolean {

@@ -186,6 +186,7 @@ async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bund
     paths: h.paths,
     nodePath: facts.nodePath ?? '/usr/bin/node',
     keepalivedPath: facts.keepalivedPath ?? '/usr/sbin/keepalived',
+    shell: facts.bashPath ?? 'sh',
   };
   const run = new HostRun(h, facts, plan, report, { transport, spec, clock: ctx.clock, timeouts: ctx.timeouts });
   return { run, blocked: null };

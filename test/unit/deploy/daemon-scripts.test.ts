@@ -236,6 +236,26 @@ describe('daemon scripts under systemd and for keepalived', () => {
       assert.equal(r.stdout.trim(), String(cs), r.stderr);
     }
   });
+  test('under bash the wait loop naps without running sleep; under sh it falls back to sleep', async () => {
+    // A shell function named sleep counts the calls that would fork /bin/sleep.
+    const count = join(dir, 'sleeps');
+    const script = (shell: string) => `${shell}\nsleep() { echo x >> '${count}'; command sleep "$@"; }\n`;
+    const quiet: DaemonSpec = { ...spec, paths: { ...spec.paths, stateFile: join(dir, 'no-state.json') } };
+    const wait = waitScript(quiet, { previous: '', pid: null, timeoutMs: 300 });
+    for (const [shell, forks] of [['bash', false], ['sh', true]] as const) {
+      rmSync(count, { force: true });
+      const t0 = performance.now();
+      const r = await run(shell, ['-c', wait.replace('\n', script(''))], { encoding: 'utf8', timeout: 20_000 });
+      const took = performance.now() - t0;
+      const calls = existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0;
+      assert.equal(calls > 0, forks, `${shell}: ${calls} sleep calls`);
+      assert.ok(took >= 250, `${shell}: the loop still waits its timeout (${took.toFixed(0)} ms)`);
+      assert.match(r.stdout, /^observed-begin$/m);
+    }
+  });
+  test('the started agent does not inherit the nap pipe', () => {
+    assert.match(serviceScript(spec, 'start', { daemonReload: false }), /run -f "\$CONF" <\/dev\/null >>"\$LOG" 2>&1 9<&- &/);
+  });
   test('quotes every path so a strange one cannot run commands', () => {
     const odd: DaemonSpec = { ...spec, paths: { ...spec.paths, config: "/etc/x'$(reboot)" } };
     assert.match(serviceScript(odd, 'start', { daemonReload: false }), /^CONF='\/etc\/x'\\''\$\(reboot\)'$/m);

@@ -65,7 +65,7 @@ export class FakeNode {
   }
 
   private answer(call: ExecCall): ExecResult | undefined {
-    const script = call.command.startsWith('sh -c ') ? (words(call.command)[2] ?? '') : call.command;
+    const script = /^(\/\S*\/)?(ba)?sh -c /.test(call.command) ? (words(call.command)[2] ?? '') : call.command;
     const first = script.split('\n')[0] ?? '';
     const kind = first.startsWith(MARK) ? (first.split(' ')[2] === 'service' ? first.split(' ')[4] : first.split(' ')[2]) : script.includes('state-begin') ? 'facts' : 'other';
     this.cluster.trace.push(`${this.name} ${kind}`);
@@ -144,8 +144,8 @@ export class FakeNode {
   private wait(script: string): ExecResult {
     const previous = words(/^PREV=(.*)$/m.exec(script)?.[1] ?? "''")[0] ?? '';
     const watch = /^WATCH=(\d+)$/m.exec(script)?.[1];
-    const timeoutCs = Number(/^now; end=\$\(\(t \+ (\d+)\)\)$/m.exec(script)?.[1] ?? 1);
-    const delay = Number(/^sleep (\d+\.\d+)$/m.exec(script)?.[1] ?? 0) * 1000;
+    const timeoutCs = Number(/^now; end=\$\(\(t \+ (\d+)\)\)/m.exec(script)?.[1] ?? 1);
+    const delay = Number(/^nap (\d+\.\d+)$/m.exec(script)?.[1] ?? 0) * 1000;
     const c = this.cluster;
     c.advance(delay);
     const deadline = c.now + timeoutCs * 10;
