@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { factsScript, parseFacts } from '../../../cli/plan/facts.js';
@@ -74,6 +74,26 @@ describe('parseFacts', () => {
     assert.equal(f.agentPid, process.pid);
     assert.equal(f.agentState, '{"agent":"haup-agent","instances":[]}');
     assert.ok(f.interfaces.includes('lo'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  test('takes node\'s version from PREFIX/include/node/node_version.h without starting node, else asks node', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haup-facts-'));
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'include', 'node'), { recursive: true });
+    // A stand-in node that says v1.2.3 and leaves a mark each time it is started.
+    writeFileSync(join(dir, 'bin', 'node'), `#!/bin/sh\necho started >> '${join(dir, 'started')}'\necho v1.2.3\n`);
+    chmodSync(join(dir, 'bin', 'node'), 0o755);
+    writeFileSync(join(dir, 'include', 'node', 'node_version.h'), '#ifndef SRC_NODE_VERSION_H_\n#define SRC_NODE_VERSION_H_\n\n#define NODE_MAJOR_VERSION 18\n#define NODE_MINOR_VERSION 20\n#define NODE_PATCH_VERSION 8\n');
+    const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
+    const facts = () => parseFacts(execFileSync('sh', ['-c', factsScript([], { stateFile: null, pidFile: join(dir, 'pid'), nodeCache: join(dir, 'cache', 'node-version') })], { encoding: 'utf8', env }));
+    const f = facts();
+    assert.equal(f.nodeVersion, 'v18.20.8');
+    assert.equal(f.nodePath, join(dir, 'bin', 'node'));
+    assert.ok(!existsSync(join(dir, 'started')), 'node was not started');
+    rmSync(join(dir, 'cache'), { recursive: true });
+    writeFileSync(join(dir, 'include', 'node', 'node_version.h'), '#define NODE_MAJOR_VERSION 18\n#define NODE_MINOR_VERSION x\n#define NODE_PATCH_VERSION 8\n');
+    assert.equal(facts().nodeVersion, 'v1.2.3', 'a header it cannot read makes it ask node');
+    assert.equal(readFileSync(join(dir, 'started'), 'utf8'), 'started\n');
     rmSync(dir, { recursive: true, force: true });
   });
 });
