@@ -36,6 +36,11 @@ export interface ReceivedPacket {
   ifindex: number;
   /** The datagram was larger than the 64 KiB receive buffer and was cut. */
   truncated: boolean;
+  /**
+   * Milliseconds since the kernel received the packet (SO_TIMESTAMPNS receive timestamp), measured
+   * just before this callback; 0 when the kernel gave no timestamp (or an addon built before it did).
+   */
+  ageMs: number;
 }
 
 export interface VrrpSocket {
@@ -60,7 +65,7 @@ interface NativeSocket {
   readonly family: 4 | 6;
   readonly ifname: string;
   start(
-    onPacket: (buf: Buffer, src: string, dst: string, ttl: number, ifindex: number, truncated: boolean) => void,
+    onPacket: (buf: Buffer, src: string, dst: string, ttl: number, ifindex: number, truncated: boolean, ageMs: number | undefined) => void,
     onError?: (err: NodeJS.ErrnoException) => void,
   ): void;
   send(buf: Uint8Array, dst: string): number;
@@ -130,7 +135,7 @@ export function openVrrpSocket(opts: VrrpSocketOptions): VrrpSocket {
     family: native.family,
     ifname: native.ifname,
     start(onPacket, onError) {
-      native.start((data, src, dst, ttl, ifindex, truncated) => onPacket({ data, src, dst, ttl, ifindex, truncated }), onError);
+      native.start((data, src, dst, ttl, ifindex, truncated, ageMs) => onPacket({ data, src, dst, ttl, ifindex, truncated, ageMs: ageMs ?? 0 }), onError);
     },
     send: (message, dst) => native.send(message, dst),
     close: () => native.close(),

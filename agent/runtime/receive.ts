@@ -21,6 +21,24 @@ export interface RawPacket {
   truncated: boolean;
 }
 
+/**
+ * A packet reported older than this is taken as this old. Ages come from the kernel's CLOCK_REALTIME
+ * receive timestamp; a clock step between the stamp and the read could make one look hours old, and an
+ * arrival placed too early would make a backup take over early. Capping errs late, like reading it now.
+ */
+export const MAX_PACKET_AGE_MS = 1000;
+
+/**
+ * When a packet reached this host, on the agent's monotonic clock: the time it was read minus the age the
+ * kernel's receive timestamp gives it (0 when unknown), never negative and at most MAX_PACKET_AGE_MS.
+ * RFC 5798 §6.4.2 restarts the Master_Down_Timer when an advert is received, so the timer counts from
+ * here, not from whenever the event loop got round to the socket.
+ */
+export function packetArrival(readAt: number, ageMs: number): number {
+  const age = Number.isFinite(ageMs) && ageMs > 0 ? Math.min(ageMs, MAX_PACKET_AGE_MS) : 0;
+  return readAt - age;
+}
+
 export type Delivery =
   | { kind: 'advert'; instance: string; src: string; priority: number; intervalCs: number }
   /** Dropped; `instances` are charged with the reason (every receiver when the VRID is unknown). */

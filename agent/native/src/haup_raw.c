@@ -9,7 +9,9 @@
  *
  * Exports:
  *   openVrrp({ family: 4|6, ifname, srcAddr?, multicast?, kernelChecksum? }) -> socket object
- *     socket.start(onPacket(buf, src, dst, ttlOrHopLimit, ifindex, truncated), onError?(err))
+ *     socket.start(onPacket(buf, src, dst, ttlOrHopLimit, ifindex, truncated, ageMs), onError?(err))
+ *       ageMs: how long ago the kernel received the packet (SO_TIMESTAMPNS), measured just before
+ *       the callback; 0 when the kernel gave no timestamp.
  *     socket.send(buf, dstAddr) -> bytes sent
  *     socket.close(), socket.ref(), socket.unref(); socket.fd, socket.ifindex, socket.family, socket.ifname
  *   sendFrame(ifname, frame) -> bytes sent
@@ -36,6 +38,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IPPROTO_VRRP_NUM 112
@@ -335,6 +338,13 @@ static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
     throw_errno(env, errno, "setsockopt(SO_BINDTODEVICE)", s->ifname);
     goto fail;
   }
+  /* Kernel receive timestamps (SCM_TIMESTAMPNS on every recvmsg): the Master_Down_Timer counts from
+   * when the advert arrived (RFC 5798 §6.4.2), not from when the event loop got round to reading it.
+   * Best effort: without them the packet's age is reported as 0 and the read time is used. */
+  {
+    int on = 1;
+    (void)setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  }
   if (family == 4) {
     struct ip_mreqn mreq;
     /* RFC 3768 §7.1 / RFC 5798 §5.1.1.3: TTL must be 255, for multicast and unicast peers. */
@@ -453,13 +463,26 @@ static void report_error(vrrp_sock *s, int err, const char *syscall) {
   if (error) call_js(s, s->on_error, 1, &error);
 }
 
+/* Milliseconds from the kernel's receive timestamp to now (both CLOCK_REALTIME), never negative. */
+static double packet_age_ms(const struct timespec *rx) {
+  struct timespec now;
+  double age;
+  if (clock_gettime(CLOCK_REALTIME, &now) != 0) return 0;
+  age = (double)(now.tv_sec - rx->tv_sec) * 1e3 + (double)(now.tv_nsec - rx->tv_nsec) / 1e6;
+  return age > 0 ? age : 0;
+}
+
 static int deliver_one(vrrp_sock *s) {
   napi_env env = s->env;
   struct sockaddr_storage from;
   union {
     struct cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+             CMSG_SPACE(sizeof(struct timespec))];
   } control;
+  struct timespec rx_time;
+  int has_rx_time = 0;
+  double age_ms = 0;
   struct iovec iov;
   struct msghdr msg;
   struct cmsghdr *c;
@@ -467,7 +490,7 @@ static int deliver_one(vrrp_sock *s) {
   int ttl = -1;
   unsigned int ifindex = 0;
   ssize_t n;
-  napi_value argv[6];
+  napi_value argv[7];
   napi_handle_scope scope;
 
   memset(&msg, 0, sizeof msg);
@@ -500,6 +523,10 @@ static int deliver_one(vrrp_sock *s) {
       inet_ntop(AF_INET6, &pi6.ipi6_addr, dst, sizeof dst);
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
       memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+               c->cmsg_len >= CMSG_LEN(sizeof rx_time)) {
+      memcpy(&rx_time, CMSG_DATA(c), sizeof rx_time);
+      has_rx_time = 1;
     }
   }
   if (s->family == 4) {
@@ -516,13 +543,16 @@ static int deliver_one(vrrp_sock *s) {
   }
 
   if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  /* Measured last, just before the callback, so JS can subtract it from its own clock reading. */
+  if (has_rx_time) age_ms = packet_age_ms(&rx_time);
   if (napi_create_buffer_copy(env, (size_t)n, s->buf, NULL, &argv[0]) == napi_ok &&
       napi_create_string_utf8(env, src, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
       napi_create_string_utf8(env, dst, NAPI_AUTO_LENGTH, &argv[2]) == napi_ok &&
       napi_create_int32(env, ttl, &argv[3]) == napi_ok &&
       napi_create_uint32(env, ifindex, &argv[4]) == napi_ok &&
-      napi_get_boolean(env, (msg.msg_flags & MSG_TRUNC) != 0, &argv[5]) == napi_ok)
-    call_js(s, s->on_packet, 6, argv);
+      napi_get_boolean(env, (msg.msg_flags & MSG_TRUNC) != 0, &argv[5]) == napi_ok &&
+      napi_create_double(env, age_ms, &argv[6]) == napi_ok)
+    call_js(s, s->on_packet, 7, argv);
   napi_close_handle_scope(env, scope);
   return 1;
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { classifyPacket, peekVrid, type Receiver } from '../../../../agent/runtime/receive.js';
+import { classifyPacket, MAX_PACKET_AGE_MS, packetArrival, peekVrid, type Receiver } from '../../../../agent/runtime/receive.js';
 
 const FIXTURE = JSON.parse(readFileSync(join(import.meta.dirname, '../../../fixtures/keepalived-adverts/v2-ipv4-pass.json'), 'utf8')) as { ipHex: string; src: string; dst: string };
 const datagram = () => Buffer.from(FIXTURE.ipHex, 'hex');
@@ -68,6 +68,33 @@ describe('classifyPacket', () => {
         return d.kind === 'drop' || d.kind === 'ignore' || d.kind === 'advert';
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+// Input: the agent's clock when it read a packet and the age the kernel's receive timestamp gives it.
+// Output: when the packet arrived, on the agent's clock (what the Master_Down_Timer counts from).
+describe('packetArrival', () => {
+  test("places a packet's arrival its kernel-reported age before the read", () => {
+    assert.equal(packetArrival(5000, 0.25), 4999.75);
+    assert.equal(packetArrival(5000, 40), 4960);
+  });
+
+  test('takes an unknown, negative or non-finite age as a packet read the moment it arrived', () => {
+    for (const age of [0, -3, Number.NaN, Number.POSITIVE_INFINITY]) assert.equal(packetArrival(5000, age), 5000, `age ${age}`);
+  });
+
+  test('caps an implausible age (a clock step between stamp and read) so the arrival is never earlier than the cap', () => {
+    assert.equal(packetArrival(5000, MAX_PACKET_AGE_MS), 5000 - MAX_PACKET_AGE_MS);
+    assert.equal(packetArrival(5000, 3_600_000), 5000 - MAX_PACKET_AGE_MS);
+  });
+
+  test('never places an arrival after the read, nor before read minus the cap', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.double({ noNaN: false }), (readAt, age) => {
+        const at = packetArrival(readAt, age);
+        return at <= readAt && at >= readAt - MAX_PACKET_AGE_MS;
+      }),
     );
   });
 });
