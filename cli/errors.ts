@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'HAUP_SSH_HOSTKEY_REVOKED'
   | 'HAUP_SUDO'
   | 'HAUP_SSH'
+  | 'HAUP_SSH_KEEPER'
   | 'HAUP_REMOTE_COMMAND'
   | 'HAUP_FACTS'
   | 'HAUP_DEPLOY_FAILED'

@@ -6,6 +6,7 @@ import { deployCommand } from './deploy.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
 import { demoCommand } from './demo.js';
+import { disconnectCommand, keeperCommand } from './disconnect.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [labCommand, renderCommand, deployCommand, statusCommand, verifyCommand, demoCommand];
+export const commands: CommandModule<any, any>[] = [labCommand, renderCommand, deployCommand, statusCommand, verifyCommand, demoCommand, disconnectCommand, keeperCommand];
