@@ -1,5 +1,6 @@
 // The agent's status file: what `haup-agent status`, `haup deploy`, `haup status` and `haup verify` read.
-// Written atomically (temp + rename) on every transition and every few seconds otherwise.
+// Written atomically (temp + rename) on every change, and otherwise every 5 s on a wakeup the agent has anyway
+// (an advert sent or received): it has no timer of its own, so an instance with nothing to do leaves it as it is.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 

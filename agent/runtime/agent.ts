@@ -17,9 +17,9 @@ import { RuntimeInstance, type InstanceHost } from './instance.js';
 import { garpFacts, readInterfaces, type GarpFacts } from './interfaces.js';
 import { LinkPool } from './links.js';
 import { groupNotifyCalls, instanceNotifyCalls, type NotifyCall } from './notify.js';
-import { classifyPacket } from './receive.js';
+import { classifyPacket, packetArrival } from './receive.js';
 import { ScriptPool, describeResult, scriptPermit, type ScriptPolicy } from './scripts.js';
-import { SocketPool, type OpenSocket } from './sockets.js';
+import { SocketPool, type OpenSocket, type SocketOpener } from './sockets.js';
 import { instanceStatus, stateName } from './status-view.js';
 import { healthEvents, instanceHealth, trackedFor } from './tracking.js';
 
@@ -30,11 +30,25 @@ export interface AgentOptions {
   /** Called with every input event as one JSON line (haup-agent run --record). */
   record?: (line: string) => void;
   version?: string;
+  /** Monotonic milliseconds (default performance.now()); tests pass their own. */
+  clock?: () => number;
+  /** Opens VRRP sockets (default: the raw-socket addon); tests pass fakes. */
+  openSocket?: SocketOpener;
 }
 
 /** Notify scripts are not waited for, but one that hangs this long is killed. */
 const NOTIFY_TIMEOUT_MS = 60_000;
+/**
+ * The status file is rewritten on every change, and otherwise at most this often, on a wakeup the
+ * agent has anyway (an advert sent or received), so the counters stay fresh without a timer of its own.
+ */
 const STATUS_EVERY_MS = 5000;
+/**
+ * A backup runs its takeover code without effects again after this long (RuntimeInstance.prepareTakeover):
+ * V8 drops the bytecode of functions that have not run for a while, and recompiling them would delay the
+ * first advert.
+ */
+const PREPARE_EVERY_MS = 10_000;
 const DROP_LOG_EVERY_MS = 60_000;
 
 export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
@@ -49,11 +63,13 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   readonly binder: Binder<RuntimeInstance>;
   readonly garpByIf = new Map<string, GarpFacts>();
   stopping = false;
-  private readonly queue: { inst: RuntimeInstance; ev: Event; at: number | undefined }[] = [];
+  private readonly queue: { inst: RuntimeInstance; ev: Event; at: number | undefined; age?: number }[] = [];
   private draining = false;
   private statusQueued = false;
-  private statusTimer: NodeJS.Timeout | undefined;
+  private statusWrittenAt = -Infinity;
   private statusError: string | undefined;
+  private readonly preparing = new Set<RuntimeInstance>();
+  private readonly now: () => number;
   private readonly startedAt = new Date().toISOString();
   private readonly dropLogged = new Map<string, number>();
   private readonly waitingLogged = new Set<string>();
@@ -61,9 +77,11 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
 
   constructor(readonly opts: AgentOptions) {
     this.log = opts.log;
+    this.now = opts.clock ?? (() => performance.now());
     this.sockets = new SocketPool(
       (s, p) => this.onPacket(s, p),
       (s, err) => this.log.error(`socket ${s.key}: ${err.message}`),
+      opts.openSocket,
     );
     this.links = new LinkPool(
       (ifname, state) => this.onLinkChange(ifname, state),
@@ -77,7 +95,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   // InstanceHost
 
   clock(): number {
-    return performance.now();
+    return this.now();
   }
 
   socket(key: string): OpenSocket | undefined {
@@ -90,10 +108,11 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
 
   /**
    * Queues an event; events are stepped one at a time, in order, even when an action causes another.
-   * `at` is when the input reached the agent (default: when it is stepped).
+   * `at` is when the input reached the agent (default: when it is stepped); `age` how long the kernel
+   * held a packet before the agent read it (recorded only).
    */
-  feed(inst: RuntimeInstance, ev: Event, at?: number): void {
-    this.queue.push({ inst, ev, at });
+  feed(inst: RuntimeInstance, ev: Event, at?: number, age?: number): void {
+    this.queue.push({ inst, ev, at, ...(age ? { age } : {}) });
     if (!this.draining) this.drain();
   }
 
@@ -116,24 +135,52 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
         const { inst, ev } = item;
         if (inst.stopped) continue;
         const now = item.at ?? this.clock();
-        this.opts.record?.(JSON.stringify({ t: Number(now.toFixed(3)), instance: inst.name, event: ev }));
-        let result;
         try {
-          result = step(inst.vr, ev, now);
-        } catch (err) {
-          this.log.error(`${inst.name}: state machine rejected ${ev.type}: ${(err as Error).message}`);
-          continue;
+          this.stepOne(inst, ev, now);
+        } finally {
+          // Recorded after the actions, so recording never delays an advert (a takeover's first one included).
+          this.opts.record?.(JSON.stringify({ t: Number(now.toFixed(3)), ...(item.age ? { age: Number(item.age.toFixed(3)) } : {}), instance: inst.name, event: ev }));
         }
-        const before = inst.vr;
-        inst.vr = result.vr;
-        for (const a of inst.perform(result.actions, now)) this.afterAction(inst, a);
-        // The status file shows the master seen and the effective priority: write it when they change.
-        if (before.masterAddress !== inst.vr.masterAddress || before.effectivePriority !== inst.vr.effectivePriority) this.changed();
-        this.ownFaultsChanged(inst, before, result.actions);
       }
     } finally {
       this.draining = false;
     }
+    this.refreshStatus();
+  }
+
+  /** Rewrites the status file (coalesced, on this wakeup) if it was last written STATUS_EVERY_MS ago. */
+  private refreshStatus(): void {
+    if (!this.stopping && this.clock() - this.statusWrittenAt >= STATUS_EVERY_MS) this.changed();
+  }
+
+  private stepOne(inst: RuntimeInstance, ev: Event, now: number): void {
+    let result;
+    try {
+      result = step(inst.vr, ev, now);
+    } catch (err) {
+      this.log.error(`${inst.name}: state machine rejected ${ev.type}: ${(err as Error).message}`);
+      return;
+    }
+    const before = inst.vr;
+    inst.vr = result.vr;
+    for (const a of inst.perform(result.actions, now)) this.afterAction(inst, a);
+    // The status file shows the master seen and the effective priority: write it when they change.
+    if (before.masterAddress !== inst.vr.masterAddress || before.effectivePriority !== inst.vr.effectivePriority) this.changed();
+    this.ownFaultsChanged(inst, before, result.actions);
+    if (inst.vr.state !== 'backup') return;
+    if (ev.type === 'reload' || before.state !== 'backup' || before.effectivePriority !== inst.vr.effectivePriority || now - inst.preparedAt >= PREPARE_EVERY_MS) {
+      this.prepareTakeover(inst);
+    }
+  }
+
+  /** Runs the instance's takeover code without effects on a later turn of the loop (not on the path of this input). */
+  private prepareTakeover(inst: RuntimeInstance): void {
+    if (this.preparing.has(inst)) return;
+    this.preparing.add(inst);
+    setImmediate(() => {
+      this.preparing.delete(inst);
+      if (!inst.stopped && !this.stopping) inst.prepareTakeover(this.clock());
+    });
   }
 
   private afterAction(inst: RuntimeInstance, a: Action): void {
@@ -206,9 +253,10 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   // Inputs
 
   private onPacket(sock: OpenSocket, packet: ReceivedPacket): void {
-    // RFC 5798 §6.4.2: the Master_Down_Timer restarts when the advert is received, so it counts from
-    // here, not from after decoding and checking it (~0.2 ms of cold JavaScript at one advert a second).
-    const at = this.clock();
+    // RFC 5798 §6.4.2: the Master_Down_Timer restarts when the advert is received, so it counts from the
+    // kernel's receive timestamp (packetArrival), not from when the event loop read the socket, nor from
+    // after decoding and checking it.
+    const at = packetArrival(this.clock(), packet.ageMs);
     try {
       const members = [...this.instances.values()].filter((i) => i.socketKey === sock.key && !i.stopped);
       const elsewhere = new Set(
@@ -220,10 +268,11 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
         const inst = this.instances.get(d.instance) as RuntimeInstance;
         inst.count('received');
         if (d.priority === 0) inst.count('priority-zero-received');
-        this.feed(inst, { type: 'advert', src: d.src, priority: d.priority, intervalCs: d.intervalCs }, at);
+        this.feed(inst, { type: 'advert', src: d.src, priority: d.priority, intervalCs: d.intervalCs }, at, packet.ageMs);
       } else if (d.kind === 'drop') {
         for (const n of d.instances) this.instances.get(n)?.count(d.reason);
         this.logDrop(d.instances, d.reason, d.detail, d.src);
+        this.refreshStatus();
       }
     } catch (err) {
       // A packet must never take the agent down (issue 3: "a malformed packet can never crash it").
@@ -345,6 +394,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   }
 
   writeStatusNow(): void {
+    this.statusWrittenAt = this.clock();
     try {
       writeStatus(this.opts.stateFile, this.statusSnapshot());
       this.statusError = undefined;
@@ -353,15 +403,5 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
       if (msg !== this.statusError) this.log.error(`cannot write the status file ${this.opts.stateFile}: ${msg}`);
       this.statusError = msg;
     }
-  }
-
-  startStatusTimer(): void {
-    this.statusTimer ??= setInterval(() => this.writeStatusNow(), STATUS_EVERY_MS);
-    this.statusTimer.unref();
-  }
-
-  stopStatusTimer(): void {
-    if (this.statusTimer) clearInterval(this.statusTimer);
-    this.statusTimer = undefined;
   }
 }

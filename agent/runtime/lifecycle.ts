@@ -93,7 +93,6 @@ export async function startAgent(agent: Agent, config: HaupConfig, hash: string)
   for (const w of prep.waiting) agent.log.warn(w.why);
   for (const inst of agent.instances.values()) agent.refreshHealth(inst);
   agent.binder.update();
-  agent.startStatusTimer();
   agent.writeStatusNow();
 }
 
@@ -197,7 +196,6 @@ export async function stopAgent(agent: Agent, why: string): Promise<void> {
   agent.scripts.stopAll();
   agent.links.stopAll();
   agent.binder.stop();
-  agent.stopStatusTimer();
   const all = [...agent.instances.values()];
   for (const inst of all) agent.feed(inst, { type: 'shutdown' });
   for (const inst of all) {
