@@ -12,16 +12,16 @@ export async function main(argv: string[]): Promise<void> {
       .usage('$0 <command> [options]\n\nMake pairs of Linux servers highly available with VRRP, and provision them over SSH.')
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces and causes on errors' })
       .option('ssh-persist', {
-        type: 'number',
+        type: 'string',
         describe: 'Keep SSH connections open this many seconds after the last run, in a background keeper (0: off; default $HAUP_SSH_PERSIST or 60)',
       })
       .middleware((args) => {
         const persist = args['ssh-persist'];
         if (persist === undefined) return;
-        if (typeof persist !== 'number' || !Number.isSafeInteger(persist) || persist < 0) {
-          throw new HaupError('HAUP_USAGE', `--ssh-persist ${String(persist)} is not a whole number of seconds`, { hint: 'e.g. --ssh-persist 60, or 0 to connect without keeping connections' });
+        if (typeof persist !== 'string' || !/^\d+$/.test(persist)) {
+          throw new HaupError('HAUP_USAGE', `--ssh-persist ${JSON.stringify(persist)} is not a whole number of seconds`, { hint: 'e.g. --ssh-persist 60, or 0 to connect without keeping connections' });
         }
-        process.env.HAUP_SSH_PERSIST = String(persist); // read by cli/deploy/connect.ts
+        process.env.HAUP_SSH_PERSIST = persist; // read by cli/deploy/connect.ts
       })
       .strict()
       .demandCommand(1, 'Name a command; see the list above.')

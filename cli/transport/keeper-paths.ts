@@ -53,11 +53,14 @@ export async function ensureKeeperDir(dir: string, uid: number): Promise<void> {
   }
 }
 
-/** How to start this CLI again: the bundle itself, or cli/main.ts under tsx when running from source. */
+/**
+ * How to start this CLI again: cli/main.ts under tsx when running from source (this module is
+ * cli/transport/*.ts), else the bundle's haup.js, which build.mjs puts beside its chunks (this module is in one).
+ */
 export function entryPoint(moduleUrl: string): { source: boolean; entry: string } {
   const file = fileURLToPath(moduleUrl);
   if (file.endsWith('.ts')) return { source: true, entry: join(dirname(file), '..', 'main.ts') };
-  return { source: false, entry: file };
+  return { source: false, entry: join(dirname(file), 'haup.js') };
 }
 
 /**

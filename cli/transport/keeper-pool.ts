@@ -52,15 +52,18 @@ export interface Kept {
  */
 export function pingClient(client: SshClient, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    try {
-      client.unforwardIn('127.0.0.1', 1, () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    } catch {
+    const done = (alive: boolean) => {
       clearTimeout(timer);
-      resolve(false);
+      client.off('close', onClose);
+      resolve(alive);
+    };
+    const onClose = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    client.once('close', onClose);
+    try {
+      client.unforwardIn('127.0.0.1', 1, () => done(true));
+    } catch {
+      done(false); // "Not connected": the socket is gone already
     }
   });
 }

@@ -279,7 +279,6 @@ async function removeOrphanLogs(dir: string): Promise<void> {
 /** The keeper process: never returns while serving; exits 0 after idle, shutdown or SIGTERM. */
 export async function runKeeper(opts: KeeperOptions): Promise<void> {
   process.umask(0o077); // the socket and log are the user's alone
-  process.title = 'haup-keeper';
   const dir = dirname(opts.socketPath);
   await ensureKeeperDir(dir, process.getuid?.() ?? 0);
   let logStream: WriteStream | null = null;

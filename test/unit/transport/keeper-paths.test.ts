@@ -98,9 +98,10 @@ describe('keeper socket name', () => {
 });
 
 describe('keeper entry point', () => {
-  test('is cli/main.ts from source and the bundle itself when built', () => {
+  test('is cli/main.ts from source and the bundle\'s haup.js (beside its chunks) when built', () => {
     assert.deepEqual(entryPoint('file:///repo/cli/transport/keeper-client.ts'), { source: true, entry: '/repo/cli/main.ts' });
     assert.deepEqual(entryPoint('file:///usr/lib/node_modules/haup/dist/cli/haup.js'), { source: false, entry: '/usr/lib/node_modules/haup/dist/cli/haup.js' });
+    assert.deepEqual(entryPoint('file:///usr/lib/node_modules/haup/dist/cli/chunk-ABCD1234.js'), { source: false, entry: '/usr/lib/node_modules/haup/dist/cli/haup.js' });
   });
 });
 
