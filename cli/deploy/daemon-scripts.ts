@@ -55,7 +55,9 @@ function prelude(spec: DaemonSpec): string[] {
     `STATE=${q(spec.paths.stateFile ?? '')}`,
     // /proc/PID/stat: "pid (comm) S ..."; state Z (zombie, not yet reaped) or X means the process is gone.
     'alive() { [ -n "$1" ] || return 1; s=; { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1; case "$s" in *") Z "*|*") X "*) return 1 ;; esac; return 0; }',
-    'cur() { c=; { read -r c < "$PIDF"; } 2>/dev/null; echo "$c"; }',
+    // cur sets $c to the pidfile's pid. Like everything here it avoids $(...): each command substitution is a fork,
+    // and forks are what a busy node (or 40 lab hosts on 2 cores) runs out of.
+    'cur() { c=; { read -r c < "$PIDF"; } 2>/dev/null; }',
     // Monotonic centiseconds from /proc/uptime, without a fork ("1" keeps "09" from reading as octal): deadlines
     // must hold on a loaded host, where each `sleep 0.02` may take far longer than 20 ms.
     'now() { u=; read -r u rest < /proc/uptime; t=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }',
@@ -82,16 +84,16 @@ function supervisedFunctions(spec: DaemonSpec): string[] {
       ? [
           // setsid runs the agent in its own session (no fork: a background job of a non-interactive shell is
           // not a group leader), so $! is the agent's pid and it outlives this SSH session.
-          `start_daemon() { mkdir -p "$(dirname "$PIDF")" "$(dirname "$LOG")"; rm -f "$STATE"; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & echo "pid=$!"; }`,
+          `start_daemon() { mkdir -p "\${PIDF%/*}" "\${LOG%/*}"; rm -f "$STATE"; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & echo "pid=$!"; }`,
         ]
       : [
           // keepalived daemonizes itself and writes its pidfile; wait up to 5 s for a live pid in it.
-          `start_daemon() { rm -f "$PIDF"; mkdir -p "$(dirname "$LOG")"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 9<&- || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; now; end=$((t + 500)); while :; do p=$(cur); alive "$p" && break; now; [ $t -ge $end ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; nap 0.02; done; echo "pid=$p"; }`,
+          `start_daemon() { rm -f "$PIDF"; mkdir -p "\${LOG%/*}"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 9<&- || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; now; end=$((t + 500)); while :; do cur; p=$c; alive "$p" && break; now; [ $t -ge $end ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; nap 0.02; done; echo "pid=$p"; }`,
         ];
   return [
     ...start,
-    `stop_daemon() { p=$(cur); alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; now; kill_at=$((t + 1000)); give_up=$((t + 1500)); while alive "$p"; do now; if [ -n "$kill_at" ] && [ $t -ge $kill_at ]; then kill_at=; echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $t -ge $give_up ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; nap 0.02; done; }`,
-    `reload_daemon() { p=$(cur); alive "$p" || { echo "haup: the daemon is not running (no live pid in $PIDF)" >&2; exit ${EXIT_NOT_RUNNING}; }; kill -HUP "$p"; echo "pid=$p"; }`,
+    `stop_daemon() { cur; p=$c; alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; now; kill_at=$((t + 1000)); give_up=$((t + 1500)); while alive "$p"; do now; if [ -n "$kill_at" ] && [ $t -ge $kill_at ]; then kill_at=; echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $t -ge $give_up ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; nap 0.02; done; }`,
+    `reload_daemon() { cur; p=$c; alive "$p" || { echo "haup: the daemon is not running (no live pid in $PIDF)" >&2; exit ${EXIT_NOT_RUNNING}; }; kill -HUP "$p"; echo "pid=$p"; }`,
   ];
 }
 
@@ -110,19 +112,55 @@ function functions(spec: DaemonSpec): string[] {
 }
 
 /**
+ * stop_rival and start_rival: the other engine's daemon (keepalived when deploying the haup agent, or the reverse),
+ * stopped before this engine starts and started again by a rollback. Supervised: its own start_daemon/stop_daemon
+ * over R_-prefixed paths; under systemd its unit is disabled (and re-enabled), so a reboot does not bring it back.
+ */
+function rivalFunctions(rival: DaemonSpec): string[] {
+  const vars = [
+    `R_PIDF=${q(rival.paths.pidfile)}`,
+    `R_CONF=${q(rival.paths.config)}`,
+    `R_LOG=${q(logFile(rival))}`,
+    `R_STATE=${q(rival.paths.stateFile ?? '')}`,
+    'rcur() { c=; { read -r c < "$R_PIDF"; } 2>/dev/null; }',
+  ];
+  const renamed = supervisedFunctions(rival)
+    .filter((f) => !f.startsWith('reload_daemon'))
+    .map((f) =>
+      f
+        .replace(/^start_daemon\(\)/, 'start_rival_by_pid()')
+        .replace(/^stop_daemon\(\)/, 'stop_rival_by_pid()')
+        .replace(/\$\{?(PIDF|CONF|LOG|STATE)\b/g, (m) => m.replace(/(PIDF|CONF|LOG|STATE)/, 'R_$1'))
+        .replace(/\bcur; /g, 'rcur; '),
+    );
+  if (rival.init !== 'systemd') return [...vars, ...renamed, 'stop_rival() { stop_rival_by_pid; }', 'start_rival() { start_rival_by_pid; }'];
+  const unit = q(unitName(rival));
+  return [
+    ...vars,
+    ...renamed,
+    // A keepalived started by hand next to its unit is stopped by its pidfile as well.
+    `stop_rival() { if systemctl is-enabled --quiet ${unit} 2>/dev/null || systemctl is-active --quiet ${unit}; then systemctl disable --now --quiet ${unit} || exit ${EXIT_STOP_FAILED}; fi; stop_rival_by_pid; }`,
+    `start_rival() { systemctl enable --now --quiet ${unit} || { systemctl status --no-pager -n 20 ${unit} >&2; exit ${EXIT_START_FAILED}; }; }`,
+  ];
+}
+
+/**
  * Starts, reloads or restarts the daemon; prints `pid=N`. Reload and restart first check the new config with the
  * daemon itself (`haup-agent check`, `keepalived -t`), so a bad config never stops or confuses a running daemon.
  * keepalived is also checked before a first start (it would daemonize and then die quietly).
  */
-export function serviceScript(spec: DaemonSpec, action: Action, opts: { daemonReload: boolean }): string {
-  const lines = [`${MARK} service ${spec.engine} ${action}`, ...prelude(spec), ...functions(spec)];
+export function serviceScript(spec: DaemonSpec, action: Action, opts: { daemonReload: boolean; rival?: DaemonSpec | undefined }): string {
+  const rival = opts.rival && action !== 'reload' ? opts.rival : undefined;
+  const lines = [`${MARK} service ${spec.engine} ${action}`, ...prelude(spec), ...functions(spec), ...(rival ? rivalFunctions(rival) : [])];
   if (opts.daemonReload && spec.init === 'systemd') lines.push('systemctl daemon-reload');
   if (action !== 'start' || spec.engine === 'keepalived') lines.push(...checkLines(spec));
   // Where this run's log lines begin, so a failure shows only what the new (or reloaded) daemon said.
   const logoff = spec.init === 'systemd' ? [] : ['echo "logoff=$(stat -c %s "$LOG" 2>/dev/null || echo 0)"'];
-  if (action === 'start') lines.push(...logoff, 'start_daemon');
+  // The other engine stops (sending priority 0, releasing its VIPs) before this one starts.
+  const stopRival = rival ? ['stop_rival', 'echo rival-stopped'] : [];
+  if (action === 'start') lines.push(...stopRival, ...logoff, 'start_daemon');
   else if (action === 'reload') lines.push(...logoff, 'reload_daemon');
-  else lines.push('stop_daemon', ...logoff, 'start_daemon');
+  else lines.push('stop_daemon', ...stopRival, ...logoff, 'start_daemon');
   return `${lines.join('\n')}\n`;
 }
 
@@ -137,8 +175,12 @@ export interface RollbackFile {
  * running the previous files if it ran before (reloaded when it survived a failed reload, else restarted),
  * stopped if it did not. Prints `pid=N` when it leaves a daemon running.
  */
-export function rollbackScript(spec: DaemonSpec, files: readonly RollbackFile[], opts: { backupSuffix: string; wasRunning: boolean; failedAction: Action; daemonReload: boolean }): string {
-  const lines = [`${MARK} rollback ${spec.engine}`, ...prelude(spec), ...functions(spec)];
+export function rollbackScript(
+  spec: DaemonSpec,
+  files: readonly RollbackFile[],
+  opts: { backupSuffix: string; wasRunning: boolean; failedAction: Action; daemonReload: boolean; rival?: DaemonSpec | undefined },
+): string {
+  const lines = [`${MARK} rollback ${spec.engine}`, ...prelude(spec), ...functions(spec), ...(opts.rival ? rivalFunctions(opts.rival) : [])];
   for (const f of files) {
     const prev = q(f.path + opts.backupSuffix);
     lines.push(f.existed ? `if [ -f ${prev} ]; then mv -fT -- ${prev} ${q(f.path)}; fi` : `rm -f -- ${q(f.path)}`);
@@ -150,11 +192,13 @@ export function rollbackScript(spec: DaemonSpec, files: readonly RollbackFile[],
     lines.push(
       spec.init === 'systemd'
         ? `if systemctl is-active --quiet ${q(unitName(spec))}; then reload_daemon; else start_daemon; fi`
-        : 'if alive "$(cur)"; then reload_daemon; else start_daemon; fi',
+        : 'cur; if alive "$c"; then reload_daemon; else start_daemon; fi',
     );
   } else {
     lines.push('stop_daemon', 'start_daemon');
   }
+  // This deploy stopped the other engine's daemon: it runs again, as it did before (its pid is not ours to report).
+  if (opts.rival) lines.push('start_rival >/dev/null');
   return `${lines.join('\n')}\n`;
 }
 
@@ -204,12 +248,14 @@ export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
     '  now; [ $t -ge $end ] && break',
     '  if [ $t -lt $fast ]; then nap 0.02; else nap 0.05; fi',
     'done',
-    'p=$(cur)',
+    'cur; p=$c',
     'if alive "$p"; then echo "pidfile=$p alive"; else echo "pidfile=$p dead"; fi',
     'if [ -n "$WATCH" ]; then if alive "$WATCH"; then echo "watch=$WATCH alive"; else echo "watch=$WATCH dead"; fi; fi',
     'echo observed-begin; printf "%s\\n" "$o"; echo observed-end',
-    ...(spec.engine === 'haup' ? ['echo state-begin; cat "$STATE" 2>/dev/null; echo; echo state-end'] : []),
-    'echo addr-begin; ip -j addr show 2>/dev/null; echo; echo addr-end',
+    // The agent's status says who is MASTER; keepalived's only sign is the VIPs on the interface.
+    ...(spec.engine === 'haup'
+      ? ['echo state-begin; if [ -r "$STATE" ]; then while IFS= read -r l || [ -n "$l" ]; do printf \'%s\\n\' "$l"; done < "$STATE"; fi; echo state-end']
+      : ['echo addr-begin; ip -j addr show 2>/dev/null; echo; echo addr-end']),
     `if [ -n "$WATCH" ] && ! alive "$WATCH" || ! alive "$p"; then echo log-begin; ${log}; echo log-end; fi`,
   ];
   return `${lines.join('\n')}\n`;

@@ -39,6 +39,8 @@ export const DEFAULT_TIMEOUTS: Timeouts = { startMs: 15_000, reloadMs: 8_000, po
 export interface HostRunDeps {
   transport: Transport;
   spec: DaemonSpec;
+  /** The other engine's daemon, stopped first when it still runs (plan.stopRival). */
+  rival?: DaemonSpec;
   clock: () => number;
   timeouts: Timeouts;
 }
@@ -53,6 +55,8 @@ export class HostRun {
   private written: DesiredFile[] = [];
   private logOffset: number | null = null;
   private acted: Action | null = null;
+  /** The service script stopped the other engine's daemon: a rollback starts it again. */
+  private rivalStopped = false;
 
   constructor(
     readonly host: HostModel,
@@ -106,7 +110,7 @@ export class HostRun {
     if (action === 'none') return;
     this.acted = action;
     const t1 = clock();
-    const pid = await this.runService(serviceScript(this.deps.spec, action, { daemonReload: this.unitChanged() }), action);
+    const pid = await this.runService(serviceScript(this.deps.spec, action, { daemonReload: this.unitChanged(), rival: this.rivalToStop() }), action);
     r.timings.serviceMs = Math.round(clock() - t1);
     log(`${action === 'start' ? 'started' : action === 'reload' ? 'reloaded' : 'restarted'} ${this.daemonName()}${pid === null ? '' : ` (pid ${pid})`}`);
     const t2 = clock();
@@ -138,6 +142,7 @@ export class HostRun {
       wasRunning,
       failedAction: this.acted ?? 'reload',
       daemonReload: this.unitChanged(),
+      rival: this.rivalStopped ? this.deps.rival : undefined,
     });
     const cmd = scriptCommand(this.deps.spec, script);
     const res = await t.exec(cmd, { sudo: true });
@@ -194,11 +199,19 @@ export class HostRun {
     }
   }
 
+  private rivalToStop(): DaemonSpec | undefined {
+    return this.plan.stopRival !== null && this.plan.service !== 'reload' ? this.deps.rival : undefined;
+  }
+
   private async runService(script: string, action: Action): Promise<number | null> {
     const t = this.deps.transport;
     const cmd = scriptCommand(this.deps.spec, script);
     const res = await t.exec(cmd, { sudo: true });
     this.logOffset = parseLogOffset(res.stdout);
+    if (/^rival-stopped$/m.test(res.stdout)) {
+      this.rivalStopped = true;
+      this.log(`stopped the ${this.host.engine === 'haup' ? 'keepalived' : 'haup agent'} that still ran (pid ${this.plan.stopRival})`);
+    }
     if (res.code === 0) return parsePid(res.stdout);
     const checker = this.host.engine === 'haup' ? '"haup-agent check"' : '"keepalived -t"';
     const what =

@@ -80,7 +80,8 @@ export async function deployComponent(work: ComponentWork, opts: OrchestrateOpti
     return;
   }
 
-  const cold = [...runs.values()].every((r) => r.facts.agentPid === null);
+  // Cold: no VRRP daemon of either engine runs (a keepalived being replaced is serving the VIP: backups first).
+  const cold = [...runs.values()].every((r) => r.facts.agentPid === null && r.facts.rivalPid === null);
   const order = hostOrder(component, cold).map((h) => runs.get(h.id) as HostRun);
   const todo = order.filter((run) => run.plan.writes.length > 0 || run.plan.service !== 'none');
   for (const run of order) if (!todo.includes(run)) run.report.result = 'unchanged';

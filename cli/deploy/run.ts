@@ -2,7 +2,7 @@
 // each), plan, then deploy pair groups in parallel with progress, and print the report (text or --json).
 import { HaupError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
-import type { HostModel } from '../inventory/model.js';
+import { ENGINE_PATHS, type HostModel } from '../inventory/model.js';
 import { factProblems, planHost } from '../plan/plan.js';
 import { factsScript, parseFacts, type HostFacts } from '../plan/facts.js';
 import { renderHost, type RenderedFile } from '../render/render.js';
@@ -144,7 +144,8 @@ async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bund
   const t1 = ctx.clock();
   let facts: HostFacts;
   const paths = [...rendered.map((f) => f.path), ...(h.engine === 'haup' && h.paths.agent ? [h.paths.agent, AGENT_ADDON_PATH] : [])];
-  const script = factsScript(paths, { stateFile: h.paths.stateFile, pidFile: h.paths.pidfile, addresses: h.engine === 'keepalived', node: h.engine === 'haup' });
+  const rival = ENGINE_PATHS[h.engine === 'haup' ? 'keepalived' : 'haup'];
+  const script = factsScript(paths, { stateFile: h.paths.stateFile, pidFile: h.paths.pidfile, rivalPidFile: rival.pidfile, addresses: h.engine === 'keepalived', node: h.engine === 'haup' });
   try {
     const res = await transport.exec(['sh', '-c', script], { sudo: true });
     if (res.code !== 0) throw commandFailedError(transport.name, ['sh', '-c', script], res, 'gathering facts');
@@ -188,7 +189,8 @@ async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bund
     keepalivedPath: facts.keepalivedPath ?? '/usr/sbin/keepalived',
     shell: facts.bashPath ?? 'sh',
   };
-  const run = new HostRun(h, facts, plan, report, { transport, spec, clock: ctx.clock, timeouts: ctx.timeouts });
+  const rivalSpec: DaemonSpec = { ...spec, engine: h.engine === 'haup' ? 'keepalived' : 'haup', paths: rival };
+  const run = new HostRun(h, facts, plan, report, { transport, spec, rival: rivalSpec, clock: ctx.clock, timeouts: ctx.timeouts });
   return { run, blocked: null };
 }
 

@@ -27,6 +27,8 @@ export interface HostFacts {
   files: Map<string, RemoteFile | null>;
   agentPid: number | null;
   agentState: string | null; // raw JSON text of the state file, parsed by whoever needs it
+  /** A live daemon of the other engine (keepalived next to the haup agent, or the reverse), from its pidfile. */
+  rivalPid: number | null;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -57,7 +59,7 @@ export const NODE_VERSION_CACHE = '/run/haup/node-version';
 
 export function factsScript(
   paths: readonly string[],
-  opts: { stateFile: string | null; pidFile: string; addresses?: boolean; node?: boolean; nodeCache?: string },
+  opts: { stateFile: string | null; pidFile: string; rivalPidFile?: string; addresses?: boolean; node?: boolean; nodeCache?: string },
 ): string {
   const list = paths.map(q).join(' ');
   return `set +e
@@ -74,7 +76,10 @@ if [ $# -gt 0 ]; then echo hash-begin; sha256sum -- "$@"; echo hash-end; echo st
 p=; { read -r p < ${q(opts.pidFile)}; } 2>/dev/null
 s=; if [ -n "$p" ]; then { read -r s < "/proc/$p/stat"; } 2>/dev/null; fi
 case "$s" in ''|*") Z "*|*") X "*) echo agentpid= ;; *) echo "agentpid=$p" ;; esac
-echo "state-begin"
+${opts.rivalPidFile === undefined ? '' : `r=; { read -r r < ${q(opts.rivalPidFile)}; } 2>/dev/null
+s=; if [ -n "$r" ] && [ "$r" != "$p" ]; then { read -r s < "/proc/$r/stat"; } 2>/dev/null; fi
+case "$s" in ''|*") Z "*|*") X "*) ;; *) echo "rivalpid=$r" ;; esac
+`}echo "state-begin"
 ${opts.stateFile === null ? '' : `if [ -r ${q(opts.stateFile)} ]; then while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < ${q(opts.stateFile)}; fi
 `}echo "state-end"
 ${opts.addresses === false ? '' : `echo "addr-begin"
@@ -99,6 +104,7 @@ export function parseFacts(out: string): HostFacts {
     files: new Map(),
     agentPid: null,
     agentState: null,
+    rivalPid: null,
   };
   const lines = out.split('\n');
   const hashes = new Map<string, string>();
@@ -168,6 +174,9 @@ export function parseFacts(out: string): HostFacts {
         break;
       case 'agentpid':
         facts.agentPid = /^\d+$/.test(val) ? Number(val) : null;
+        break;
+      case 'rivalpid':
+        facts.rivalPid = /^\d+$/.test(val) ? Number(val) : null;
         break;
     }
   }

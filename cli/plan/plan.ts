@@ -19,6 +19,8 @@ export interface HostPlan {
   service: ServiceAction;
   /** Why the service action was chosen, for --check and --json. */
   reason: string;
+  /** The other engine's daemon still runs (pid): stopped before this engine's starts (switching engines). */
+  stopRival: number | null;
 }
 
 export const MIN_AGENT_NODE = 18;
@@ -87,5 +89,12 @@ export function planHost(desired: readonly DesiredFile[], facts: HostFacts, load
       reason = `the running agent has not loaded the current ${loadedConfig.path}`;
     }
   }
-  return { writes, unchanged, service, reason };
+  if (facts.rivalPid !== null) {
+    // Two VRRP daemons for the same VRIDs on one node fight over the VIP: the old engine goes first. A restart
+    // (not a reload) also when ours already runs, so it starts clean once the other has released the VIPs.
+    const rival = `the other engine's daemon still runs (pid ${facts.rivalPid}): it is stopped first`;
+    reason = service === 'none' || service === 'reload' ? rival : `${reason}; ${rival}`;
+    service = running ? 'restart' : 'start';
+  }
+  return { writes, unchanged, service, reason, stopRival: facts.rivalPid };
 }

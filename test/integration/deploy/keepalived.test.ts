@@ -1,5 +1,6 @@
 // `engine: keepalived` in the lab (root, keepalived installed): deploy the rendered config to real keepalived on
-// two hosts, check `keepalived -t` guards it, re-deploy without touching it, and fail over when the master stops.
+// two hosts, check `keepalived -t` guards it, re-deploy without touching it, fail over when the master stops, and
+// switch engines both ways (the old daemon is stopped, never left running next to the new one).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -60,6 +61,29 @@ describe('haup deploy with engine: keepalived', { skip, concurrency: false }, ()
     assert.equal(error, null, error?.message);
     assert.deepEqual(report.hosts.map((h) => [h.host, h.action]), [['h1', 'start'], ['h2', 'none']], JSON.stringify(report.hosts.map((h) => [h.host, h.action, h.reason, h.pidBefore])));
     assert.equal(report.pairs[0]?.converged, true);
+    assert.deepEqual(await vipHolders(lab, vipOf(lab, 0), ['h1', 'h2']), ['h1']);
+  });
+
+  test('switching the inventory to engine: haup stops keepalived on each node and the agent takes over', async () => {
+    const inv = writeLabInventory(lab, 'switch.yml', { pairs: 1, engine: 'haup' });
+    const { report, error } = await deploy({ inventory: inv });
+    assert.equal(error, null, error?.message);
+    assert.deepEqual(report.hosts.map((h) => [h.host, h.action, h.result]), [['h1', 'start', 'changed'], ['h2', 'start', 'changed']]);
+    assert.match(report.hosts[0]?.reason ?? '', /the other engine's daemon still runs \(pid \d+\): it is stopped first/);
+    assert.deepEqual(await Promise.all(['h1', 'h2'].map((h) => agentPid(lab, h, PIDFILE))), [null, null], 'keepalived is gone');
+    assert.ok((await agentPid(lab, 'h1')) !== null && (await agentPid(lab, 'h2')) !== null, 'the agents run');
+    assert.equal(report.pairs[0]?.converged, true);
+    assert.deepEqual(await vipHolders(lab, vipOf(lab, 0), ['h1', 'h2']), ['h1']);
+    assert.equal(await fetchHost(vipOf(lab, 0)), 'h1');
+  });
+
+  test('switching back to engine: keepalived stops the agents', async () => {
+    const inv = writeLabInventory(lab, 'ka.yml', { pairs: 1, engine: 'keepalived' });
+    const { report, error } = await deploy({ inventory: inv });
+    assert.equal(error, null, error?.message);
+    assert.deepEqual(report.hosts.map((h) => h.action), ['start', 'start']);
+    assert.deepEqual(await Promise.all(['h1', 'h2'].map((h) => agentPid(lab, h))), [null, null], 'the agents are gone');
+    assert.ok((await agentPid(lab, 'h1', PIDFILE)) !== null && (await agentPid(lab, 'h2', PIDFILE)) !== null, 'keepalived runs');
     assert.deepEqual(await vipHolders(lab, vipOf(lab, 0), ['h1', 'h2']), ['h1']);
   });
 });

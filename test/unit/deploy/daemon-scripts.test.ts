@@ -261,3 +261,59 @@ describe('daemon scripts under systemd and for keepalived', () => {
     assert.match(serviceScript(odd, 'start', { daemonReload: false }), /^CONF='\/etc\/x'\\''\$\(reboot\)'$/m);
   });
 });
+
+describe('switching engines (supervised, real sh): the other daemon stops first and a rollback restarts it', () => {
+  // A stand-in keepalived: "-t" accepts any config; otherwise it daemonizes (a new sh writes its own pid) and exits.
+  const fakeKeepalived = join(dir, 'keepalived');
+  writeFileSync(
+    fakeKeepalived,
+    `case "$1" in -t) exit 0 ;; esac
+pidf=; while [ $# -gt 0 ]; do case "$1" in -p) pidf=$2; shift ;; esac; shift; done
+sh -c 'echo $$ > "$1"; trap "rm -f \\"$1\\"; exit 0" TERM; while :; do sleep 1 & wait $!; done' fake-keepalived "$pidf" </dev/null >/dev/null 2>&1 &
+`,
+  );
+  chmodSync(fakeKeepalived, 0o755);
+  const ka: DaemonSpec = {
+    engine: 'keepalived',
+    init: 'none',
+    nodePath: '/bin/sh',
+    keepalivedPath: fakeKeepalived,
+    paths: { config: join(dir, 'ka.conf'), scriptsDir: join(dir, 'ka-scripts'), unit: null, service: 'keepalived', pidfile: join(dir, 'run', 'keepalived.pid'), agent: null, stateFile: null, log: join(dir, 'log', 'ka.log') },
+  };
+  const pidIn = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0);
+
+  test('starting keepalived stops the haup agent that still runs, and a rollback starts the agent again', async () => {
+    writeFileSync(spec.paths.config, 'vrrp_instance A {}\n');
+    writeFileSync(ka.paths.config, 'vrrp_instance A {}\n');
+    const first = await sh(serviceScript(spec, 'restart', { daemonReload: false }));
+    assert.equal(first.code, 0, first.stderr);
+    const agent = parsePid(first.stdout) ?? 0;
+    started.push(agent);
+    assert.ok(alive(agent));
+
+    const r = await sh(serviceScript(ka, 'start', { daemonReload: false, rival: spec }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^rival-stopped$/m);
+    const kaPid = parsePid(r.stdout) ?? 0;
+    started.push(kaPid);
+    assert.ok(!alive(agent), 'the agent was stopped');
+    assert.ok(kaPid > 0 && alive(kaPid), 'keepalived runs');
+
+    const rb = await sh(rollbackScript(ka, [], { backupSuffix: '.haup-prev', wasRunning: false, failedAction: 'start', daemonReload: false, rival: spec }));
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.ok(!alive(kaPid), 'the keepalived this deploy started is stopped');
+    // The restarted agent writes its pidfile itself, a moment after the script returns.
+    let again = 0;
+    for (let i = 0; i < 100 && !(again > 0 && again !== agent); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      again = pidIn(spec.paths.pidfile);
+    }
+    started.push(again);
+    assert.ok(again > 0 && again !== agent && alive(again), 'the agent runs again');
+    assert.equal(parsePid(rb.stdout), null, 'the restarted rival is not reported as this engine\'s pid');
+  });
+
+  test('a reload never stops the other daemon', () => {
+    assert.doesNotMatch(serviceScript(ka, 'reload', { daemonReload: false, rival: spec }), /stop_rival/);
+  });
+});

@@ -59,7 +59,8 @@ describe('parseFacts', () => {
     chmodSync(join(dir, 'a.conf'), 0o600);
     writeFileSync(join(dir, 'pid'), `${process.pid}\n`);
     writeFileSync(join(dir, 'state.json'), '{"agent":"haup-agent","instances":[]}');
-    const script = factsScript([join(dir, 'a.conf'), join(dir, 'missing')], { stateFile: join(dir, 'state.json'), pidFile: join(dir, 'pid'), nodeCache: join(dir, 'node-version') });
+    writeFileSync(join(dir, 'rival.pid'), `${process.ppid}\n`);
+    const script = factsScript([join(dir, 'a.conf'), join(dir, 'missing')], { stateFile: join(dir, 'state.json'), pidFile: join(dir, 'pid'), rivalPidFile: join(dir, 'rival.pid'), nodeCache: join(dir, 'node-version') });
     const f = parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' }));
     assert.equal(f.nodeVersion, process.version);
     // The second run takes the version from the cache, keyed by the binary's size and mtime.
@@ -72,6 +73,7 @@ describe('parseFacts', () => {
     assert.deepEqual(f.files.get(join(dir, 'a.conf')), { sha256: sha256(conf.content), mode: 0o600, uid: process.getuid?.() ?? 0 });
     assert.equal(f.files.get(join(dir, 'missing')), null);
     assert.equal(f.agentPid, process.pid);
+    assert.equal(f.rivalPid, process.ppid, 'a live pid in the other engine\'s pidfile');
     assert.equal(f.agentState, '{"agent":"haup-agent","instances":[]}');
     assert.ok(f.interfaces.includes('lo'));
     rmSync(dir, { recursive: true, force: true });
@@ -138,7 +140,20 @@ describe('planHost', () => {
   });
   test('does nothing when files match and the agent runs', () => {
     const plan = planHost([conf, agent], facts([[conf.path, 'vrrp_instance VI_1 {}\n'], [agent.path, 'agent v1', 0o755]], 7));
-    assert.deepEqual(plan, { writes: [], unchanged: [conf.path, agent.path], service: 'none', reason: 'nothing changed and the service is running' });
+    assert.deepEqual(plan, { writes: [], unchanged: [conf.path, agent.path], service: 'none', reason: 'nothing changed and the service is running', stopRival: null });
+  });
+  test('stops the other engine\'s daemon first: start when ours is not running, restart when both run', () => {
+    const same: [string, string | null, number?][] = [[conf.path, 'vrrp_instance VI_1 {}\n'], [agent.path, 'agent v1', 0o755]];
+    const switching = { ...facts([[conf.path, null], [agent.path, null]], null), rivalPid: 42 };
+    const first = planHost([conf, agent], switching);
+    assert.deepEqual([first.service, first.stopRival], ['start', 42]);
+    assert.match(first.reason, /the other engine's daemon still runs \(pid 42\): it is stopped first/);
+    const both = planHost([conf, agent], { ...facts(same, 7), rivalPid: 42 });
+    assert.deepEqual([both.service, both.writes.length, both.stopRival], ['restart', 0, 42]);
+  });
+  test('reads the other engine\'s live pid from the facts, not our own', () => {
+    assert.equal(parseFacts(recorded('agentpid=7\nrivalpid=42')).rivalPid, 42);
+    assert.equal(parseFacts(recorded('agentpid=7')).rivalPid, null);
   });
   test('reloads on a config change only', () => {
     const plan = planHost([conf, agent], facts([[conf.path, 'old'], [agent.path, 'agent v1', 0o755]], 7));
