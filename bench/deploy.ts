@@ -1,5 +1,6 @@
 // Times `haup deploy` (the built CLI, one process per run, as a user runs it) in a lab: cold (no agent on any node;
-// done = every VIP on its master) and no-op (nothing changed) for 1, 5 and 20 pairs, median of 3, and prints a table.
+// done = every VIP on its master) and no-op (nothing changed) for 1, 5 and 20 pairs, median of 3, each with fresh SSH
+// connections (HAUP_SSH_PERSIST=0) and with connections kept open by the SSH keeper, and prints a table.
 // Run as root after `npm run build`:
 //   node --import tsx bench/deploy.ts [--pairs 1,5,20] [--rounds 3] [--name t4bench] [--keep] [--check-script]
 // Without --check-script the pairs have no vrrp_script: in the lab, 40 "servers" share 2 CPUs, and 40 nginx checks
@@ -38,11 +39,17 @@ interface Run {
   report: DeployReport;
 }
 
-/** One `haup deploy --json` process; wall time from spawn to exit. */
-function deployOnce(inventory: string): Promise<Run> {
+type Mode = 'fresh' | 'kept';
+
+/**
+ * One `haup deploy --json` process; wall time from spawn to exit. fresh: HAUP_SSH_PERSIST=0, every run opens its own
+ * SSH connections; kept: the default, connections kept open by the SSH keeper from the run before.
+ */
+function deployOnce(inventory: string, mode: Mode): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, 'deploy', inventory, '--json', '--concurrency', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, HAUP_SSH_PERSIST: mode === 'fresh' ? '0' : '60' };
+    const child = spawn(process.execPath, [cli, 'deploy', inventory, '--json', '--concurrency', '20'], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -75,6 +82,15 @@ const variants: { label: string; opts: Partial<InventoryOptions> }[] = [
   { label: 'v3 advert_int 0.2', opts: { vrrpVersion: 3, advertInt: 0.2 } },
 ];
 
+/** `haup disconnect`: no kept connection survives into the next measurement. */
+function disconnect(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'disconnect'], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', () => resolve());
+  });
+}
+
 const maxHosts = 2 * Math.max(...sizes);
 console.log(`bench/deploy: lab ${values.name} with ${maxHosts} hosts, ${rounds} rounds, ${values['check-script'] ? 'with' : 'without'} the nginx check script, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const lab = await startLab({ name: values.name, hosts: maxHosts });
@@ -83,34 +99,40 @@ try {
   for (const pairs of sizes) {
     for (const v of variants) {
       const inv = writeLabInventory(lab, `bench-${pairs}-${v.opts.advertInt ?? 1}.yml`, { pairs, check: values['check-script'], ...v.opts });
-      const cold: Run[] = [];
-      const noop: Run[] = [];
-      for (let r = 0; r < rounds; r++) {
-        await reset(lab, 2 * pairs);
-        const c = await deployOnce(inv);
-        if (!c.report.pairs.every((p) => p.converged)) throw new Error(`cold deploy of ${pairs} pairs did not converge`);
-        cold.push(c);
-        const n = await deployOnce(inv);
-        if (n.report.changedHosts !== 0) throw new Error(`no-op deploy of ${pairs} pairs changed ${n.report.changedHosts} hosts`);
-        noop.push(n);
+      for (const mode of ['fresh', 'kept'] as const) {
+        const cold: Run[] = [];
+        const noop: Run[] = [];
+        await disconnect();
+        // kept: a first no-op run opens the connections the measured runs reuse (the keeper outlives each run).
+        if (mode === 'kept') await deployOnce(inv, mode);
+        for (let r = 0; r < rounds; r++) {
+          await reset(lab, 2 * pairs);
+          const c = await deployOnce(inv, mode);
+          if (!c.report.pairs.every((p) => p.converged)) throw new Error(`cold deploy of ${pairs} pairs did not converge`);
+          cold.push(c);
+          const n = await deployOnce(inv, mode);
+          if (n.report.changedHosts !== 0) throw new Error(`no-op deploy of ${pairs} pairs changed ${n.report.changedHosts} hosts`);
+          noop.push(n);
+        }
+        const converge = median(cold.map((c) => Math.max(...c.report.pairs.map((p) => p.timings.convergeMs ?? 0))));
+        rows.push([
+          String(pairs), String(2 * pairs), v.label, mode,
+          s(median(cold.map((c) => c.wallMs))), s(median(cold.map((c) => c.report.durationMs))), s(converge),
+          s(median(noop.map((c) => c.wallMs))), s(median(noop.map((c) => c.report.durationMs))),
+        ]);
+        console.log(`  ${pairs} pairs, ${v.label}, ${mode} SSH: cold ${cold.map((c) => s(c.wallMs)).join(' / ')}, no-op ${noop.map((c) => s(c.wallMs)).join(' / ')}`);
       }
-      const converge = median(cold.map((c) => Math.max(...c.report.pairs.map((p) => p.timings.convergeMs ?? 0))));
-      rows.push([
-        String(pairs), String(2 * pairs), v.label,
-        s(median(cold.map((c) => c.wallMs))), s(median(cold.map((c) => c.report.durationMs))), s(converge),
-        s(median(noop.map((c) => c.wallMs))), s(median(noop.map((c) => c.report.durationMs))),
-      ]);
-      console.log(`  ${pairs} pairs, ${v.label}: cold ${cold.map((c) => s(c.wallMs)).join(' / ')}, no-op ${noop.map((c) => s(c.wallMs)).join(' / ')}`);
     }
   }
 } finally {
+  await disconnect();
   if (!values.keep) await lab.down();
 }
 
-const head = ['pairs', 'hosts', 'VRRP', 'cold (process)', 'cold (in run)', 'of it: converge', 'no-op (process)', 'no-op (in run)'];
+const head = ['pairs', 'hosts', 'VRRP', 'SSH', 'cold (process)', 'cold (in run)', 'of it: converge', 'no-op (process)', 'no-op (in run)'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-console.log(`\nmedian of ${rounds} (cold = every VIP on its master; process = spawn to exit of \`haup deploy\`):`);
+console.log(`\nmedian of ${rounds} (cold = every VIP on its master; process = spawn to exit of \`haup deploy\`; SSH fresh = HAUP_SSH_PERSIST=0, kept = connections kept by the SSH keeper from the run before):`);
 console.log(line(head));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
