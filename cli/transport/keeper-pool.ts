@@ -68,6 +68,12 @@ export function pingClient(client: SshClient, timeoutMs: number): Promise<boolea
   });
 }
 
+/**
+ * A kept connection that does not answer this fast is made again: an idle sshd answers at once, and a host that went
+ * away without a FIN/RST would otherwise cost the ping's wait on top of the reconnect's own connect timeout.
+ */
+const PING_TIMEOUT_MS = 3000;
+
 export type PoolEvent = (event: string, label: string, detail?: string) => void;
 
 function label(h: KeeperHop): string {
@@ -135,7 +141,7 @@ export class KeptConnections {
       if (k.jump.dead) return 'jump-closed';
       if (hostKeyRecord(store.entries, k.jump.hop.host, k.jump.hop.port) !== k.jump.hostKeys) return 'jump-known-hosts-changed';
     }
-    if (!(await pingClient(k.client, k.connectTimeoutMs))) return 'no-answer';
+    if (!(await pingClient(k.client, Math.min(k.connectTimeoutMs, PING_TIMEOUT_MS)))) return 'no-answer';
     return k.dead ? 'connection-closed' : null;
   }
 
@@ -243,7 +249,7 @@ export class KeptConnections {
     const current = this.jumps.get(key);
     if (current) {
       const j = await current.catch(() => null);
-      if (j && !j.dead && hostKeyRecord(store.entries, hop.host, hop.port) === j.hostKeys && (await pingClient(j.client, o.connectTimeoutMs)) && !j.dead) {
+      if (j && !j.dead && hostKeyRecord(store.entries, hop.host, hop.port) === j.hostKeys && (await pingClient(j.client, Math.min(o.connectTimeoutMs, PING_TIMEOUT_MS))) && !j.dead) {
         j.refs += 1;
         return j;
       }
