@@ -4,8 +4,8 @@ import type { HostModel } from '../inventory/model.js';
 import type { KeeperClient } from '../transport/keeper-client.js';
 import { persistSeconds } from '../transport/keeper-paths.js';
 import type { KeeperSshOptions, KeeperTarget } from '../transport/keeper-protocol.js';
-import { defaultKnownHostsFiles } from '../transport/ssh-connect.js';
-import { SshPool, type SshHop, type SshOptions, type SshTarget } from '../transport/ssh.js';
+// Types only: ssh2 (~90 ms to load) is imported when connecting directly, never by a run the keeper serves.
+import type { SshHop, SshOptions, SshPool, SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 
 export interface ConnectFlags {
@@ -46,7 +46,7 @@ export function keeperRequestFor(h: HostModel, flags: ConnectFlags, env: NodeJS.
     target: { ...hop(t), ...(t.name ? { name: t.name } : {}), ...(t.jump ? { jump: hop(t.jump) } : {}) },
     options: {
       ...(o.identityFiles ? { identityFiles: [...o.identityFiles] } : {}),
-      knownHostsFiles: [...(o.knownHostsFiles ?? defaultKnownHostsFiles())],
+      knownHostsFiles: [flags.knownHosts ?? h.ssh.knownHosts], // as sshOptionsFor() sets it
       trustNewHosts: o.trustNewHosts ?? false,
       connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
       sudo: o.sudo ?? true,
@@ -74,11 +74,18 @@ export class Connections {
   }
 
   connect(h: HostModel): Promise<Transport> {
-    if (this.persist > 0) return this.viaKeeper(h);
+    return this.persist > 0 ? this.viaKeeper(h) : this.direct(h);
+  }
+
+  private async direct(h: HostModel): Promise<Transport> {
     const opts = sshOptionsFor(h, this.flags);
     const key = JSON.stringify(opts);
     let pool = this.pools.get(key);
-    if (!pool) this.pools.set(key, (pool = new SshPool(opts)));
+    if (!pool) {
+      const { SshPool: Pool } = await import('../transport/ssh.js');
+      pool = this.pools.get(key) ?? new Pool(opts); // another host may have made it while this one imported
+      this.pools.set(key, pool);
+    }
     return pool.connect(targetFor(h));
   }
 
