@@ -1,7 +1,10 @@
-// Watches one interface's link state through `ip -o monitor link` (netlink events, no polling).
+// Watches one interface's link state through rtnetlink events (no polling): in-process with the addon's
+// link monitor, or `ip -o monitor link` with an addon that predates it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { IpCommandError, runIp, showInterface, type InterfaceInfo, type IpRunner } from './vips.js';
+import { linkEvents } from './netlink.js';
+import { tryLoadAddon, type NativeLinkMonitor } from './socket.js';
+import { IpCommandError, netlinkInterfaceReader, runIp, showInterface, type InterfaceInfo, type InterfaceReader, type IpRunner } from './vips.js';
 
 export interface LinkState {
   ifname: string;
@@ -49,18 +52,74 @@ export interface LinkWatcher {
 }
 
 export interface LinkWatchOptions {
+  /** Read and watch through `ip` (tests inject a fake); default: in-process through the addon when it can. */
   run?: IpRunner;
   onError?: (err: Error) => void;
-  /** Delay before restarting a monitor that died; default 1000 ms. */
+  /** Delay before restarting an `ip monitor` that died; default 1000 ms. */
   restartMs?: number;
 }
 
 /**
- * Calls onChange with the interface's state once at start and then on every change. A netlink
- * event only triggers a re-read with `ip -j addr show dev IF`, so the monitor's text format is
- * never trusted for the state itself. The monitor process does not keep the event loop alive.
+ * Calls onChange with the interface's state once at start (asynchronously) and then on every change.
+ * A netlink event only triggers a re-read of the interface, so an event's own contents are never
+ * trusted for the state itself. Neither the netlink socket nor the `ip monitor` process keeps the
+ * event loop alive.
  */
 export function watchLink(ifname: string, onChange: (state: LinkState) => void, opts: LinkWatchOptions = {}): LinkWatcher {
+  const addon = opts.run ? undefined : tryLoadAddon();
+  const reader = addon?.openLinkMonitor ? netlinkInterfaceReader() : undefined;
+  if (addon?.openLinkMonitor && reader) {
+    try {
+      return watchLinkNetlink(ifname, onChange, addon.openLinkMonitor(), reader, opts);
+    } catch (err) {
+      opts.onError?.(new Error(`rtnetlink link monitor unavailable (${(err as Error).message}); using ip monitor link`));
+    }
+  }
+  return watchLinkIp(ifname, onChange, opts);
+}
+
+function watchLinkNetlink(ifname: string, onChange: (state: LinkState) => void, monitor: NativeLinkMonitor, read: InterfaceReader, opts: LinkWatchOptions): LinkWatcher {
+  let last: LinkState | undefined;
+  let stopped = false;
+  const report = (err: unknown) => opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+
+  function refresh(): void {
+    if (stopped) return;
+    try {
+      const state = linkStateOf(ifname, read(ifname));
+      if (!sameLinkState(last, state)) {
+        last = state;
+        onChange(state);
+      }
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  // Subscribed first, then read: a change between the two is never lost.
+  monitor.start(
+    (buf) => {
+      // By name, or by index: a rename away from ifname must be seen too.
+      if (linkEvents(buf).some((e) => e.ifname === ifname || (last?.exists && e.ifindex === last.ifindex))) refresh();
+    },
+    (err) => {
+      if (err.code !== 'ENOBUFS') report(err);
+      refresh(); // events may have been lost
+    },
+  );
+  monitor.unref();
+  queueMicrotask(refresh);
+
+  return {
+    current: () => last,
+    stop() {
+      stopped = true;
+      monitor.close();
+    },
+  };
+}
+
+function watchLinkIp(ifname: string, onChange: (state: LinkState) => void, opts: LinkWatchOptions): LinkWatcher {
   const run = opts.run ?? runIp;
   const restartMs = opts.restartMs ?? 1000;
   let last: LinkState | undefined;

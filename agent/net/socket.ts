@@ -80,6 +80,28 @@ export interface RawAddon {
   ifIndex(ifname: string): number;
   /** rtnetlink RTM_NEWADDR / RTM_DELADDR (IPv6 adds are nodad); throws EEXIST / EADDRNOTAVAIL / ... Missing in addons built before it existed. */
   changeAddress?(add: boolean, ifname: string, address: string, prefixLength: number, label?: string): void;
+  /** The interface's RTM_NEWLINK message then its RTM_NEWADDR messages (agent/net/netlink.ts decodes them); null when it does not exist. Missing in older addons. */
+  readInterface?(ifname: string): Buffer | null;
+  /** A NETLINK_ROUTE socket bound to RTMGRP_LINK (`ip monitor link` in-process). Missing in older addons. */
+  openLinkMonitor?(): NativeLinkMonitor;
+}
+
+export interface NativeLinkMonitor {
+  readonly fd: number;
+  /** Each datagram read (one or more RTM_NEWLINK / RTM_DELLINK messages); ENOBUFS (events lost) and other recv errors go to onError. */
+  start(onMessages: (buf: Buffer) => void, onError?: (err: NodeJS.ErrnoException) => void): void;
+  close(): void;
+  ref(): NativeLinkMonitor;
+  unref(): NativeLinkMonitor;
+}
+
+/** The addon, or undefined when it cannot be loaded (callers that have an `ip` fallback use it then). */
+export function tryLoadAddon(): RawAddon | undefined {
+  try {
+    return loadAddon();
+  } catch {
+    return undefined;
+  }
 }
 
 const ADDON_FILE = 'haup_raw.node';

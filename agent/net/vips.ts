@@ -1,7 +1,8 @@
 // Virtual IP addresses and interface facts through iproute2: `ip addr add/del`, `ip -j addr show`.
 import { execFile } from 'node:child_process';
 import { ipBytes, ipFamily } from './address.js';
-import { loadAddon } from './socket.js';
+import { decodeInterface } from './netlink.js';
+import { loadAddon, tryLoadAddon } from './socket.js';
 
 export interface Vip {
   address: string;
@@ -199,6 +200,23 @@ export async function showInterface(ifname: string, run: IpRunner = runIp): Prom
   const info = parseIpJson(stdout).find((i) => i.ifname === ifname);
   if (!info) throw new IpCommandError(['-j', 'addr', 'show', 'dev', ifname], 1, `Device "${ifname}" does not exist.`);
   return info;
+}
+
+/** Reads one interface: its facts, or undefined when it does not exist. */
+export type InterfaceReader = (ifname: string) => InterfaceInfo | undefined;
+
+/**
+ * What `showInterface` tells, read in-process through rtnetlink (RTM_GETLINK + RTM_GETADDR in the
+ * addon, synchronous, no `ip` process to fork); undefined when the addon predates readInterface.
+ */
+export function netlinkInterfaceReader(): InterfaceReader | undefined {
+  const addon = tryLoadAddon();
+  const read = addon?.readInterface?.bind(addon);
+  if (!read) return undefined;
+  return (ifname) => {
+    const buf = read(ifname);
+    return buf ? decodeInterface(buf, ifname) : undefined;
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
-// Interface facts the runtime needs: `ip -j addr` readings, the address adverts go out from, MACs for gratuitous ARP.
+// Interface facts the runtime needs: rtnetlink (or `ip -j addr`) readings, the address adverts go out from, MACs for gratuitous ARP.
 import { ipv6Forwarding } from '../net/garp.js';
 import { macBytes } from '../net/address.js';
-import { IpCommandError, primaryAddress, showInterface, type InterfaceInfo, type IpRunner } from '../net/vips.js';
+import { IpCommandError, netlinkInterfaceReader, primaryAddress, showInterface, type InterfaceInfo, type IpRunner } from '../net/vips.js';
 import type { VrrpInstance } from '../config/schema.js';
 
 export interface Readings {
@@ -9,10 +9,23 @@ export interface Readings {
   missing: Set<string>;
 }
 
-/** Reads every named interface in parallel; a missing one is reported, any other failure throws. */
+/**
+ * Reads every named interface; a missing one is reported, any other failure throws. In-process
+ * through the addon's rtnetlink reader; with `run` given, or an addon without it, through `ip -j addr`
+ * in parallel.
+ */
 export async function readInterfaces(names: Iterable<string>, run?: IpRunner): Promise<Readings> {
   const found = new Map<string, InterfaceInfo>();
   const missing = new Set<string>();
+  const reader = run ? undefined : netlinkInterfaceReader();
+  if (reader) {
+    for (const name of new Set(names)) {
+      const info = reader(name);
+      if (info) found.set(name, info);
+      else missing.add(name);
+    }
+    return { found, missing };
+  }
   await Promise.all(
     [...new Set(names)].map(async (name) => {
       try {

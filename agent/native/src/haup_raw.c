@@ -19,6 +19,14 @@
  *   changeAddress(add, ifname, address, prefixLength, label?) -> undefined: adds or removes an
  *     interface address through rtnetlink, like `ip addr add/del` (IPv6: nodad) but in-process, so a
  *     takeover does not wait for an `ip` process to start. Throws EEXIST / EADDRNOTAVAIL / ...
+ *   readInterface(ifname) -> Buffer | null: the interface's RTM_NEWLINK message followed by the
+ *     RTM_NEWADDR messages of its addresses (whole netlink messages, host byte order, as the kernel
+ *     sends them; agent/net/netlink.ts decodes them), or null when there is no such interface. Like
+ *     `ip -j addr show dev IF`, synchronously and without a child process.
+ *   openLinkMonitor() -> monitor object: a NETLINK_ROUTE socket bound to RTMGRP_LINK (`ip monitor
+ *     link` in-process). monitor.start(onMessages(buf), onError?(err)) hands JS each datagram read
+ *     (one or more RTM_NEWLINK / RTM_DELLINK messages); an ENOBUFS overrun goes to onError (events
+ *     were lost: re-read). monitor.close(), ref(), unref(), fd, like the VRRP sockets.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -30,6 +38,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +73,7 @@
 typedef struct vrrp_sock {
   napi_env env;
   int fd;
-  int family; /* 4 or 6 */
+  int family; /* 4 or 6; 0 for a link monitor (NETLINK_ROUTE, RTMGRP_LINK) */
   unsigned int ifindex;
   char ifname[IF_NAMESIZE];
   int has_src;
@@ -270,6 +279,40 @@ static void finalize_sock(napi_env env, void *data, void *hint) {
   free(s);
 }
 
+/* The JS object of a socket: fd, ifindex, family, ifname and the methods; owns `s` once wrapped. */
+static int wrap_sock(napi_env env, vrrp_sock *s, napi_value *out) {
+  napi_value obj, fd_v, ifindex_v, family_v, ifname_v;
+  napi_value start_fn, close_fn, ref_fn, unref_fn, send_fn = NULL;
+  if (napi_create_object(env, &obj) != napi_ok) return -1;
+  if (napi_create_int32(env, s->fd, &fd_v) != napi_ok) return -1;
+  if (napi_create_uint32(env, s->ifindex, &ifindex_v) != napi_ok) return -1;
+  if (napi_create_int32(env, s->family, &family_v) != napi_ok) return -1;
+  if (napi_create_string_utf8(env, s->ifname, NAPI_AUTO_LENGTH, &ifname_v) != napi_ok) return -1;
+  if (napi_create_function(env, "start", NAPI_AUTO_LENGTH, js_start, NULL, &start_fn) != napi_ok) return -1;
+  if (s->family != 0 && napi_create_function(env, "send", NAPI_AUTO_LENGTH, js_send, NULL, &send_fn) != napi_ok) return -1;
+  if (napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &close_fn) != napi_ok) return -1;
+  if (napi_create_function(env, "ref", NAPI_AUTO_LENGTH, js_ref, NULL, &ref_fn) != napi_ok) return -1;
+  if (napi_create_function(env, "unref", NAPI_AUTO_LENGTH, js_unref, NULL, &unref_fn) != napi_ok) return -1;
+  {
+    napi_property_descriptor props[] = {
+      {"fd", NULL, NULL, NULL, NULL, fd_v, napi_enumerable, NULL},
+      {"ifindex", NULL, NULL, NULL, NULL, ifindex_v, napi_enumerable, NULL},
+      {"family", NULL, NULL, NULL, NULL, family_v, napi_enumerable, NULL},
+      {"ifname", NULL, NULL, NULL, NULL, ifname_v, napi_enumerable, NULL},
+      {"start", NULL, NULL, NULL, NULL, start_fn, napi_default, NULL},
+      {"close", NULL, NULL, NULL, NULL, close_fn, napi_default, NULL},
+      {"ref", NULL, NULL, NULL, NULL, ref_fn, napi_default, NULL},
+      {"unref", NULL, NULL, NULL, NULL, unref_fn, napi_default, NULL},
+      {"send", NULL, NULL, NULL, NULL, send_fn, napi_default, NULL},
+    };
+    size_t count = sizeof props / sizeof props[0] - (send_fn ? 0 : 1); /* a link monitor cannot send */
+    if (napi_define_properties(env, obj, count, props) != napi_ok) return -1;
+  }
+  if (napi_wrap(env, obj, s, finalize_sock, NULL, NULL) != napi_ok) return -1;
+  *out = obj;
+  return 0;
+}
+
 static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], v, obj;
@@ -396,35 +439,7 @@ static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
     }
   }
 
-  {
-    napi_value fd_v, ifindex_v, family_v, ifname_v;
-    napi_value start_fn, send_fn, close_fn, ref_fn, unref_fn;
-    if (napi_create_object(env, &obj) != napi_ok) goto fail_napi;
-    if (napi_create_int32(env, s->fd, &fd_v) != napi_ok) goto fail_napi;
-    if (napi_create_uint32(env, s->ifindex, &ifindex_v) != napi_ok) goto fail_napi;
-    if (napi_create_int32(env, family, &family_v) != napi_ok) goto fail_napi;
-    if (napi_create_string_utf8(env, s->ifname, NAPI_AUTO_LENGTH, &ifname_v) != napi_ok) goto fail_napi;
-    if (napi_create_function(env, "start", NAPI_AUTO_LENGTH, js_start, NULL, &start_fn) != napi_ok) goto fail_napi;
-    if (napi_create_function(env, "send", NAPI_AUTO_LENGTH, js_send, NULL, &send_fn) != napi_ok) goto fail_napi;
-    if (napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &close_fn) != napi_ok) goto fail_napi;
-    if (napi_create_function(env, "ref", NAPI_AUTO_LENGTH, js_ref, NULL, &ref_fn) != napi_ok) goto fail_napi;
-    if (napi_create_function(env, "unref", NAPI_AUTO_LENGTH, js_unref, NULL, &unref_fn) != napi_ok) goto fail_napi;
-    {
-      napi_property_descriptor props[] = {
-        {"fd", NULL, NULL, NULL, NULL, fd_v, napi_enumerable, NULL},
-        {"ifindex", NULL, NULL, NULL, NULL, ifindex_v, napi_enumerable, NULL},
-        {"family", NULL, NULL, NULL, NULL, family_v, napi_enumerable, NULL},
-        {"ifname", NULL, NULL, NULL, NULL, ifname_v, napi_enumerable, NULL},
-        {"start", NULL, NULL, NULL, NULL, start_fn, napi_default, NULL},
-        {"send", NULL, NULL, NULL, NULL, send_fn, napi_default, NULL},
-        {"close", NULL, NULL, NULL, NULL, close_fn, napi_default, NULL},
-        {"ref", NULL, NULL, NULL, NULL, ref_fn, napi_default, NULL},
-        {"unref", NULL, NULL, NULL, NULL, unref_fn, napi_default, NULL},
-      };
-      if (napi_define_properties(env, obj, sizeof props / sizeof props[0], props) != napi_ok) goto fail_napi;
-    }
-    if (napi_wrap(env, obj, s, finalize_sock, NULL, NULL) != napi_ok) goto fail_napi;
-  }
+  if (wrap_sock(env, s, &obj) < 0) goto fail_napi;
   return obj;
 
 fail_napi:
@@ -557,6 +572,25 @@ static int deliver_one(vrrp_sock *s) {
   return 1;
 }
 
+/* A link monitor's datagram: one or more rtnetlink messages, handed over as they are. */
+static int deliver_netlink(vrrp_sock *s) {
+  napi_env env = s->env;
+  napi_value arg;
+  napi_handle_scope scope;
+  ssize_t n = recv(s->fd, s->buf, sizeof s->buf, 0);
+  if (n < 0) {
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) return 0;
+    if (err == EINTR) return 1;
+    report_error(s, err, "recv"); /* ENOBUFS: the kernel dropped events; the socket stays usable */
+    return err == ENOBUFS;
+  }
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  if (napi_create_buffer_copy(env, (size_t)n, s->buf, NULL, &arg) == napi_ok) call_js(s, s->on_packet, 1, &arg);
+  napi_close_handle_scope(env, scope);
+  return 1;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   vrrp_sock *s = (vrrp_sock *)handle->data;
   napi_handle_scope scope;
@@ -568,7 +602,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     report_error(s, -status, "uv_poll");
   } else {
     for (i = 0; i < MAX_PACKETS_PER_WAKEUP && !s->closed; i++)
-      if (!deliver_one(s)) break;
+      if (!(s->family == 0 ? deliver_netlink(s) : deliver_one(s))) break;
   }
   napi_close_handle_scope(s->env, scope);
   if (s->closed) release_js(s); /* close() was called from a callback */
@@ -952,12 +986,189 @@ static napi_value js_change_address(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Interface facts and link events through rtnetlink, without an `ip` process. */
+
+static napi_value js_open_link_monitor(napi_env env, napi_callback_info info) {
+  struct sockaddr_nl sa;
+  napi_value obj;
+  vrrp_sock *s;
+  (void)info;
+  s = calloc(1, sizeof *s);
+  if (!s) {
+    throw_errno(env, ENOMEM, "calloc", NULL);
+    return NULL;
+  }
+  s->env = env;
+  s->refed = 1;
+  s->family = 0;
+  snprintf(s->ifname, sizeof s->ifname, "%s", "rtnetlink");
+  s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (s->fd < 0) {
+    throw_errno(env, errno, "socket", "(NETLINK_ROUTE)");
+    free(s);
+    return NULL;
+  }
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = RTMGRP_LINK;
+  if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    throw_errno(env, errno, "bind", "(NETLINK_ROUTE, RTMGRP_LINK)");
+    close_fd(s);
+    free(s);
+    return NULL;
+  }
+  if (wrap_sock(env, s, &obj) < 0) {
+    throw_napi_failure(env, "openLinkMonitor: creating the monitor object");
+    close_fd(s);
+    free(s);
+    return NULL;
+  }
+  return obj;
+}
+
+typedef struct {
+  char *data;
+  size_t len, cap;
+} byte_buf;
+
+static int buf_append(byte_buf *b, const void *data, size_t len) {
+  if (b->len + len > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 4096;
+    char *p;
+    while (cap < b->len + len) cap *= 2;
+    p = realloc(b->data, cap);
+    if (!p) return ENOMEM;
+    b->data = p;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, len);
+  b->len += len;
+  return 0;
+}
+
+/* Sends one request and appends every answer message of type `want` (for a dump, those with ifindex
+ * `ifindex`; index_at is the offset of the index in the message body) to out, until the ACK, the
+ * answer (no dump) or NLMSG_DONE. Returns 0 or a positive errno. */
+static int nl_collect(int fd, struct nlmsghdr *req, unsigned short want, size_t index_at, int ifindex, byte_buf *out) {
+  static char buf[65536];
+  struct sockaddr_nl sa;
+  ssize_t n;
+  int dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  do {
+    n = sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  for (;;) {
+    struct nlmsghdr *h;
+    do {
+      n = recv(fd, buf, sizeof buf, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno;
+    for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned int)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != req->nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) return 0;
+      if (h->nlmsg_type == NLMSG_ERROR) return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (h->nlmsg_type != want || h->nlmsg_len < NLMSG_LENGTH(index_at + sizeof(int))) continue;
+      if (dump) {
+        int idx;
+        memcpy(&idx, (char *)NLMSG_DATA(h) + index_at, sizeof idx);
+        if (idx != ifindex) continue;
+      }
+      if (buf_append(out, h, h->nlmsg_len) != 0) return ENOMEM;
+      if (!dump) return 0;
+    }
+  }
+}
+
+static napi_value js_read_interface(napi_env env, napi_callback_info info) {
+  static unsigned int seq = 0;
+  size_t argc = 1;
+  napi_value argv[1], result;
+  char ifname[IF_NAMESIZE], detail[64];
+  struct timeval tv = {1, 0};
+  unsigned int ifindex;
+  byte_buf out = {NULL, 0, 0};
+  int fd, err;
+  struct {
+    struct nlmsghdr n;
+    struct ifinfomsg ifi;
+  } link_req;
+  struct {
+    struct nlmsghdr n;
+    struct ifaddrmsg ifa;
+  } addr_req;
+
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readInterface(ifname): ifname is required");
+    return NULL;
+  }
+  if (value_to_string(env, argv[0], ifname, sizeof ifname, "readInterface(ifname): ifname") < 0) return NULL;
+  ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) {
+    if (errno == ENODEV || errno == ENXIO) {
+      NAPI_CALL(env, napi_get_null(env, &result));
+      return result;
+    }
+    throw_errno(env, errno, "if_nametoindex", ifname);
+    return NULL;
+  }
+  fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket", "(NETLINK_ROUTE)");
+    return NULL;
+  }
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv); /* never hang the event loop */
+
+  memset(&link_req, 0, sizeof link_req);
+  link_req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+  link_req.n.nlmsg_type = RTM_GETLINK;
+  link_req.n.nlmsg_flags = NLM_F_REQUEST;
+  link_req.n.nlmsg_seq = ++seq;
+  link_req.ifi.ifi_family = AF_UNSPEC;
+  link_req.ifi.ifi_index = (int)ifindex;
+  err = nl_collect(fd, &link_req.n, RTM_NEWLINK, offsetof(struct ifinfomsg, ifi_index), (int)ifindex, &out);
+  if (err == 0) {
+    memset(&addr_req, 0, sizeof addr_req);
+    addr_req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+    addr_req.n.nlmsg_type = RTM_GETADDR;
+    addr_req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    addr_req.n.nlmsg_seq = ++seq;
+    addr_req.ifa.ifa_family = AF_UNSPEC;
+    err = nl_collect(fd, &addr_req.n, RTM_NEWADDR, offsetof(struct ifaddrmsg, ifa_index), (int)ifindex, &out);
+  }
+  close(fd);
+  if (err == ENODEV || (err == 0 && out.len == 0)) { /* deleted between if_nametoindex and the request */
+    free(out.data);
+    NAPI_CALL(env, napi_get_null(env, &result));
+    return result;
+  }
+  if (err != 0) {
+    free(out.data);
+    snprintf(detail, sizeof detail, "(RTM_GETLINK / RTM_GETADDR) for %s", ifname);
+    throw_errno(env, err, "rtnetlink", detail);
+    return NULL;
+  }
+  if (napi_create_buffer_copy(env, out.len, out.data, NULL, &result) != napi_ok) {
+    free(out.data);
+    throw_napi_failure(env, "readInterface: creating the Buffer");
+    return NULL;
+  }
+  free(out.data);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openVrrp", NULL, js_open_vrrp, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendFrame", NULL, js_send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
     {"ifIndex", NULL, js_if_index, NULL, NULL, NULL, napi_enumerable, NULL},
     {"changeAddress", NULL, js_change_address, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readInterface", NULL, js_read_interface, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openLinkMonitor", NULL, js_open_link_monitor, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
