@@ -78,7 +78,8 @@ export function watchLink(ifname: string, onChange: (state: LinkState) => void, 
   return watchLinkIp(ifname, onChange, opts);
 }
 
-function watchLinkNetlink(ifname: string, onChange: (state: LinkState) => void, monitor: NativeLinkMonitor, read: InterfaceReader, opts: LinkWatchOptions): LinkWatcher {
+/** watchLink through a link monitor and an in-process reader (exported for tests with fakes of both). */
+export function watchLinkNetlink(ifname: string, onChange: (state: LinkState) => void, monitor: NativeLinkMonitor, read: InterfaceReader, opts: LinkWatchOptions): LinkWatcher {
   let last: LinkState | undefined;
   let stopped = false;
   const report = (err: unknown) => opts.onError?.(err instanceof Error ? err : new Error(String(err)));

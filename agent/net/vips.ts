@@ -1,4 +1,4 @@
-// Virtual IP addresses and interface facts through iproute2: `ip addr add/del`, `ip -j addr show`.
+// Virtual IP addresses and interface facts: iproute2 (`ip addr add/del`, `ip -j addr show`) and, in-process, the addon's rtnetlink calls.
 import { execFile } from 'node:child_process';
 import { ipBytes, ipFamily } from './address.js';
 import { decodeInterface } from './netlink.js';
