@@ -39,7 +39,7 @@ export interface KeeperClientOptions {
   /** The keeper exits this long after its last client is gone. */
   idleSeconds: number;
   env?: NodeJS.ProcessEnv;
-  /** How long to wait for a keeper this process started (default 10 s). */
+  /** How long to wait for a keeper this process started (default 30 s: from source, tsx alone can take 10 s on a loaded machine). */
   startTimeoutMs?: number;
 }
 
@@ -85,6 +85,9 @@ function spawnKeeper(path: string, idleSeconds: number, env: NodeJS.ProcessEnv):
   return { exited: () => code };
 }
 
+/** The keeper closed the socket before answering hello. */
+class KeeperGone extends Error {}
+
 export class KeeperClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -110,19 +113,31 @@ export class KeeperClient {
     sock.unref();
   }
 
-  /** Connects to this build's keeper, starting one if none answers (two CLIs racing end with one keeper). */
+  /**
+   * Connects to this build's keeper, starting one if none answers (two CLIs racing end with one keeper). A keeper
+   * that goes away between accepting and answering (it was stopping, or was killed) is tried once more.
+   */
   static async open(opts: KeeperClientOptions): Promise<KeeperClient> {
+    try {
+      return await KeeperClient.openOnce(opts);
+    } catch (err) {
+      if (!(err instanceof KeeperGone)) throw err;
+      return KeeperClient.openOnce(opts);
+    }
+  }
+
+  private static async openOnce(opts: KeeperClientOptions): Promise<KeeperClient> {
     const env = opts.env ?? process.env;
     const path = await keeperSocketPath(env);
     let sock = await tryConnect(path);
     if (!sock) {
       const child = spawnKeeper(path, opts.idleSeconds, env);
-      const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+      const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
       for (let wait = 5; !sock; wait = Math.min(50, wait * 2)) {
         const code = child.exited();
         // Exit 0 is a keeper that found another one listening: keep trying to reach that one.
         if ((code !== null && code !== 0) || Date.now() > deadline) {
-          throw new HaupError('HAUP_SSH_KEEPER', code !== null && code !== 0 ? `the SSH keeper exited with code ${code} while starting` : `the SSH keeper did not start within ${(opts.startTimeoutMs ?? 10_000) / 1000} s`, {
+          throw new HaupError('HAUP_SSH_KEEPER', code !== null && code !== 0 ? `the SSH keeper exited with code ${code} while starting` : `the SSH keeper did not start within ${(opts.startTimeoutMs ?? 30_000) / 1000} s`, {
             hint: `see ${path.replace(/\.sock$/, '.log')}; HAUP_SSH_PERSIST=0 (or --ssh-persist 0) connects without the keeper`,
           });
         }
@@ -131,7 +146,12 @@ export class KeeperClient {
       }
     }
     const client = new KeeperClient(sock, path);
-    client.hello = (await client.call({ op: 'hello', idleSeconds: opts.idleSeconds })) as KeeperHello;
+    try {
+      client.hello = (await client.call({ op: 'hello', idleSeconds: opts.idleSeconds })) as KeeperHello;
+    } catch (err) {
+      if (client.closed) throw new KeeperGone();
+      throw err;
+    }
     return client;
   }
 

@@ -151,13 +151,15 @@ export class KeeperServer {
     }
   }
 
-  /** Closes the listener, every client and every SSH connection, then calls onStopped. */
+  /**
+   * Closes the listener (libuv removes the socket file with it), every SSH connection, and only then the clients:
+   * `haup disconnect` returns when its socket closes, and by then the connections are gone.
+   */
   stop(why: string): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.idleTimer);
       this.log(`stop ${why}`);
       this.server.close();
-      for (const s of this.sessions) s.sock.end();
       await this.pool.closeAll();
       for (const s of this.sessions) s.sock.destroy();
       this.onStopped();
@@ -282,22 +284,17 @@ export async function runKeeper(opts: KeeperOptions): Promise<void> {
   const dir = dirname(opts.socketPath);
   await ensureKeeperDir(dir, process.getuid?.() ?? 0);
   let logStream: WriteStream | null = null;
-  let mine = 0;
-  const log: Log = (line) => logStream?.write(`${new Date().toISOString()} ${line}\n`);
-  const server = new KeeperServer(opts.idleSeconds, log, () => {
-    void (async () => {
-      // Remove the socket only if it is still ours (a newer keeper may have replaced a path it found stale).
-      const st = await stat(opts.socketPath).catch(() => null);
-      if (st && mine && st.ino === mine) await unlink(opts.socketPath).catch(() => {});
-      logStream?.end(() => process.exit(0));
-      if (!logStream) process.exit(0);
-    })();
-  });
+  const log: Log = (line) => logStream?.write(`${new Date().toISOString()} [${process.pid}] ${line}\n`);
+  // The socket file goes with the listener (libuv unlinks it on close); removing it here could remove a newer
+  // keeper's socket that got the same inode number.
+  const server = new KeeperServer(opts.idleSeconds, log, () => (logStream ? logStream.end(() => process.exit(0)) : process.exit(0)));
   if (!(await listenExclusive(server.netServer, opts.socketPath))) return; // another keeper serves this socket
   await chmod(opts.socketPath, 0o600);
-  mine = (await stat(opts.socketPath)).ino;
   await removeOrphanLogs(dir);
-  logStream = createWriteStream(opts.socketPath.replace(/\.sock$/, '.log'), { flags: 'w', mode: 0o600 });
+  const logPath = opts.socketPath.replace(/\.sock$/, '.log');
+  // Appended, so a crashed keeper's last lines survive the next one; cut when it grows past 1 MB.
+  const size = (await stat(logPath).catch(() => null))?.size ?? 0;
+  logStream = createWriteStream(logPath, { flags: size > 1_000_000 ? 'w' : 'a', mode: 0o600 });
   log(`start pid ${process.pid} idle ${opts.idleSeconds}s`);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void server.stop(sig));
   process.on('SIGHUP', () => {});
