@@ -88,6 +88,8 @@ describe('SSH keeper in the lab', { skip }, () => {
     const r = await hostExec(lab, lab.hosts[i]!, ['ss', '-Htn', 'state', 'established', '( sport = :22 )']);
     return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
   };
+  /** Socket files in the keeper directory (none before the first keeper made it). */
+  const sockets = async () => (await readdir(keeperDir).catch(() => [] as string[])).filter((n) => n.endsWith('.sock'));
   const keeperPid = async () => run(async (_ts, c) => (await c.keeperClient())!.hello.pid);
 
   test('two runs in sequence reuse one keeper and one SSH connection per host', async () => {
@@ -205,7 +207,7 @@ describe('SSH keeper in the lab', { skip }, () => {
     const pid = hello.pid;
     await waitFor('the keeper to exit', () => gone(pid));
     await waitFor('both sshds to have no connection', async () => (await sshdConnections(0)) + (await sshdConnections(1)) === 0);
-    assert.deepEqual((await readdir(keeperDir)).filter((n) => n.endsWith('.sock')), []);
+    assert.deepEqual((await sockets()), []);
     const again = await cli(['disconnect']);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, 'no SSH keeper was running\n');
@@ -218,7 +220,7 @@ describe('SSH keeper in the lab', { skip }, () => {
     await waitFor('the idle keeper to exit', () => gone(pid), 10_000);
     const waited = Date.now() - closedAt;
     assert.ok(waited >= 900, `exited ${waited} ms after the run, before its 1 s idle time`);
-    assert.deepEqual((await readdir(keeperDir)).filter((n) => n.endsWith('.sock')), []);
+    assert.deepEqual((await sockets()), []);
     await waitFor('both sshds to have no connection', async () => (await sshdConnections(0)) + (await sshdConnections(1)) === 0);
   });
 
@@ -236,23 +238,29 @@ describe('SSH keeper in the lab', { skip }, () => {
 
   test('two CLIs started at once end with one keeper and one connection per host', async () => {
     await cli(['disconnect']);
-    assert.deepEqual((await readdir(keeperDir)).filter((n) => n.endsWith('.sock')), []);
+    assert.deepEqual((await sockets()), []);
     // `haup status` connects to every host first; the agents are not deployed, so it exits 1 after reporting.
     const [a, b] = await Promise.all([cli(['status', lab.inventoryPath, '--json']), cli(['status', lab.inventoryPath, '--json'])]);
     for (const r of [a, b]) {
       assert.ok(r.stdout.includes('"pairs"'), `status printed no report: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /HAUP_SSH/);
     }
-    const keepers = (await readdir('/proc')).filter((p) => /^\d+$/.test(p) && !gone(Number(p))).filter((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return cmd.includes('__keeper') && cmd.includes(runtimeDir);
-      } catch {
-        return false;
-      }
+    const ours = async () =>
+      (await readdir('/proc')).filter((p) => /^\d+$/.test(p) && !gone(Number(p))).filter((p) => {
+        try {
+          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+          return cmd.includes('__keeper') && cmd.includes(runtimeDir);
+        } catch {
+          return false;
+        }
+      });
+    for (const p of await ours()) keeperPids.add(Number(p));
+    // Each CLI may have started a keeper; the one that lost may still be booting when both CLIs are done, and
+    // exits once it finds the winner listening.
+    const keepers = await waitFor('one keeper to remain', async () => {
+      const k = await ours();
+      return k.length === 1 ? k : null;
     });
-    for (const p of keepers) keeperPids.add(Number(p));
-    assert.equal(keepers.length, 1, `keepers: ${keepers.join(', ')}`);
     const hello = await run(async (_ts, c) => (await c.keeperClient())!.hello);
     assert.equal(String(hello.pid), keepers[0]);
     assert.equal(hello.opened, 2, 'the two runs shared one connection per host');
@@ -262,7 +270,7 @@ describe('SSH keeper in the lab', { skip }, () => {
     await cli(['disconnect']);
     const r = await cli(['--ssh-persist', '0', 'status', lab.inventoryPath, '--json']);
     assert.ok(r.stdout.includes('"pairs"'), r.stderr);
-    assert.deepEqual((await readdir(keeperDir)).filter((n) => n.endsWith('.sock')), [], 'no keeper was started');
+    assert.deepEqual((await sockets()), [], 'no keeper was started');
     const bad = await cli(['--ssh-persist', 'soon', 'status', lab.inventoryPath]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /HAUP_USAGE: --ssh-persist "soon" is not a whole number of seconds/);
