@@ -89,9 +89,12 @@ describe('haup verify and haup status on broken pairs', { skip }, () => {
     // Isolated bridge ports cannot talk to each other, only to the bridge (this machine): SSH still works.
     setIsolated(true);
     try {
+      // Both nodes MASTER: status reads a node's VIPs and its agent's file one after the other, so a poll can
+      // land between h4 adding the VIP and rewriting its file (split brain by the VIPs, h4 still BACKUP).
       const split = await waitUntil('split brain', async () => {
         const s = await statusJson(inventory, 'p4');
-        return s.report.pairs[0]?.problems.some((p) => p.kind === 'split-brain') ? s : undefined;
+        const pair = s.report.pairs[0];
+        return pair?.problems.some((p) => p.kind === 'split-brain') && pair.nodes.every((n) => n.state === 'MASTER') ? s : undefined;
       }, 20_000, 100);
       assert.ok(split.error);
       assert.deepEqual(split.report.pairs[0]?.nodes.map((n) => [n.host, n.state, n.vipsHeld]), [['h3', 'MASTER', [vipOf(lab, P4)]], ['h4', 'MASTER', [vipOf(lab, P4)]]]);
