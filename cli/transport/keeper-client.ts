@@ -22,6 +22,7 @@ import {
 import {
   assertAbsolutePath,
   assertValidFiles,
+  endWithin,
   type Command,
   type ExecOptions,
   type ExecResult,
@@ -188,17 +189,7 @@ export class KeeperClient {
   async close(): Promise<void> {
     if (this.sock.destroyed) return;
     this.sock.ref(); // an unref'd socket would let the process exit in the middle of this await
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.sock.destroy();
-        resolve();
-      }, 1000);
-      this.sock.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.sock.end();
-    });
+    await endWithin(this.sock);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   assertValidFiles,
   commandFailedError,
   displayCommand,
+  endWithin,
   type Command,
   type ExecOptions,
   type ExecResult,
@@ -143,17 +144,7 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = new HaupError('HAUP_SSH', `${this.name}: transport is closed`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.client.destroy();
-          resolve();
-        }, 1000);
-        this.client.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        this.client.end();
-      });
+      await endWithin(this.client);
     }
     for (const hook of this.afterClose.splice(0)) await hook();
   }

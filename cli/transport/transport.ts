@@ -129,3 +129,18 @@ export async function execOk(t: Transport, cmd: Command, opts?: ExecOptions & { 
   if (result.code !== 0) throw commandFailedError(t.name, cmd, result, opts?.what);
   return result;
 }
+
+/** Ends a connection politely (its 'close' event), destroying it when it has not closed within `ms`. */
+export function endWithin(conn: { end(): unknown; destroy(): unknown; once(event: 'close', fn: () => void): unknown }, ms = 1000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      conn.destroy();
+      resolve();
+    }, ms);
+    conn.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    conn.end();
+  });
+}
