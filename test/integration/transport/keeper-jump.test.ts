@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaupError } from '../../../cli/errors.js';
+import { isRunning } from '../../../cli/lab/proc.js';
 import { KeeperClient } from '../../../cli/transport/keeper-client.js';
 import type { KeeperSshOptions, KeeperTarget } from '../../../cli/transport/keeper-protocol.js';
 import { connectSsh } from '../../../cli/transport/ssh.js';
@@ -15,14 +16,8 @@ import { generateKey, sshdUnavailable, startSshd, type Sshd } from '../../suppor
 
 const unavailable = sshdUnavailable();
 
-function gone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+/** Gone, or a zombie waiting for PID 1 to reap it. */
+const gone = (pid: number): boolean => !isRunning(pid);
 
 describe('SSH keeper through a jump host', { skip: unavailable ?? false }, () => {
   let dir: string;

@@ -11,6 +11,7 @@ import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connections } from '../../../cli/deploy/connect.js';
+import { isRunning } from '../../../cli/lab/proc.js';
 import { HaupError } from '../../../cli/errors.js';
 import { loadInventory } from '../../../cli/inventory/load.js';
 import type { HostModel } from '../../../cli/inventory/model.js';
@@ -33,14 +34,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | null | false> |
 }
 
 /** Gone, or a zombie waiting for PID 1 to reap it. */
-function gone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+const gone = (pid: number): boolean => !isRunning(pid);
 
 describe('SSH keeper in the lab', { skip }, () => {
   let lab: TestLab;
