@@ -57,7 +57,30 @@ export interface VrrpSocket {
   /** Whether a started socket keeps the process alive (default: it does). */
   ref(): void;
   unref(): void;
+  /**
+   * Only packets whose VRID is in `own` (and packets too short to carry one) reach onPacket; those with
+   * a VRID outside `own` and `exclude` queue on a second socket with the same interface and multicast
+   * membership, which nobody polls: drain() reads them in one batch (another VRID's adverts then cost no
+   * wakeup each). `exclude`: VRIDs another socket of this agent on the link serves. Throws an
+   * ErrnoException when a filter cannot be attached; the socket then passes every packet again.
+   * Missing with an addon built before VRID filters (every packet reaches onPacket, as before).
+   */
+  filterVrids?(own: readonly number[], exclude: readonly number[]): void;
+  /** Everything queued on the drain socket since the last call; null before filterVrids. Missing with older addons. */
+  drain?(): DrainBatch | null;
 }
+
+export interface DrainBatch {
+  packets: ReceivedPacket[];
+  /**
+   * Packets the kernel dropped on the drain socket since the last drain (its receive buffer was full).
+   * The kernel counts every packet that arrives while that buffer is full, also those its filter would
+   * have passed on to the polled socket, so this can be slightly high during an overflow.
+   */
+  dropped: number;
+}
+
+type NativePacket = [data: Buffer, src: string, dst: string, ttl: number, ifindex: number, truncated: boolean, ageMs: number | undefined];
 
 interface NativeSocket {
   readonly fd: number;
@@ -72,6 +95,9 @@ interface NativeSocket {
   close(): void;
   ref(): NativeSocket;
   unref(): NativeSocket;
+  /** Missing in addons built before VRID filters. */
+  setVridFilter?(own: readonly number[] | null, exclude?: readonly number[]): void;
+  drain?(): { packets: NativePacket[]; dropped: number } | null;
 }
 
 export interface RawAddon {
@@ -149,8 +175,11 @@ export function loadAddon(): RawAddon {
   return cached;
 }
 
+const toPacket = ([data, src, dst, ttl, ifindex, truncated, ageMs]: NativePacket): ReceivedPacket => ({ data, src, dst, ttl, ifindex, truncated, ageMs: ageMs ?? 0 });
+
 export function openVrrpSocket(opts: VrrpSocketOptions): VrrpSocket {
   const native = loadAddon().openVrrp(opts);
+  const filters = native.setVridFilter && native.drain ? { setVridFilter: native.setVridFilter.bind(native), drain: native.drain.bind(native) } : undefined;
   return {
     fd: native.fd,
     ifindex: native.ifindex,
@@ -163,6 +192,13 @@ export function openVrrpSocket(opts: VrrpSocketOptions): VrrpSocket {
     close: () => native.close(),
     ref: () => void native.ref(),
     unref: () => void native.unref(),
+    ...(filters && {
+      filterVrids: (own: readonly number[], exclude: readonly number[]) => filters.setVridFilter([...own], [...exclude]),
+      drain: () => {
+        const batch = filters.drain();
+        return batch && { packets: batch.packets.map(toPacket), dropped: batch.dropped };
+      },
+    }),
   };
 }
 

@@ -13,6 +13,9 @@
  *       ageMs: how long ago the kernel received the packet (SO_TIMESTAMPNS), measured just before
  *       the callback; 0 when the kernel gave no timestamp.
  *     socket.send(buf, dstAddr) -> bytes sent
+ *     socket.setVridFilter(ownVrids, excludeVrids) / setVridFilter(null): only packets of the agent's
+ *       own VRIDs (and packets too short to have one) wake the event loop; the rest queue on a second,
+ *       unpolled socket that socket.drain() -> { packets: [onPacket args...], dropped } reads in one batch.
  *     socket.close(), socket.ref(), socket.unref(); socket.fd, socket.ifindex, socket.family, socket.ifname
  *   sendFrame(ifname, frame) -> bytes sent
  *   ifIndex(ifname) -> interface index
@@ -42,9 +45,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -61,6 +66,11 @@
 #define TOS_NETWORK_CONTROL 0xc0
 /* RFC 5798 §5.2.8: the VRRP checksum field sits at byte offset 6 of the VRRP header. */
 #define VRRP_CHECKSUM_OFFSET 6
+/* Receive buffer of a drain socket (see setVridFilter): read once a second, it must hold a second of
+ * other routers' adverts; 1 MiB is several hundred packets' worth of kernel buffers. */
+#define DRAIN_RCVBUF (1 << 20)
+/* Packets one drain() call reads at most (a bound on the time it takes; the rest waits for the next). */
+#define MAX_PACKETS_PER_DRAIN 4096
 
 #define NAPI_CALL(env, call)                                                                        \
   do {                                                                                              \
@@ -73,7 +83,11 @@
 typedef struct vrrp_sock {
   napi_env env;
   int fd;
+  int drain_fd; /* -1 until setVridFilter(): the socket that queues the packets fd's filter rejects */
   int family; /* 4 or 6; 0 for a link monitor (NETLINK_ROUTE, RTMGRP_LINK) */
+  int multicast;
+  int kernel_checksum;
+  uint32_t drain_drops; /* the drain socket's kernel drop count (SO_RXQ_OVFL) last reported to JS */
   unsigned int ifindex;
   char ifname[IF_NAMESIZE];
   int has_src;
@@ -95,6 +109,8 @@ static napi_value js_send(napi_env env, napi_callback_info info);
 static napi_value js_close(napi_env env, napi_callback_info info);
 static napi_value js_ref(napi_env env, napi_callback_info info);
 static napi_value js_unref(napi_env env, napi_callback_info info);
+static napi_value js_set_vrid_filter(napi_env env, napi_callback_info info);
+static napi_value js_drain(napi_env env, napi_callback_info info);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Errors */
@@ -234,10 +250,10 @@ static vrrp_sock *unwrap_this(napi_env env, napi_callback_info info, size_t *arg
 /* ---------------------------------------------------------------------------------------------- */
 /* Socket life cycle */
 
-static int set_int_opt(napi_env env, vrrp_sock *s, int level, int opt, int value, const char *name) {
-  if (setsockopt(s->fd, level, opt, &value, sizeof value) < 0) {
+static int set_int_opt(napi_env env, int fd, const char *ifname, int level, int opt, int value, const char *name) {
+  if (setsockopt(fd, level, opt, &value, sizeof value) < 0) {
     char detail[96];
-    snprintf(detail, sizeof detail, "(%s) on %s", name, s->ifname);
+    snprintf(detail, sizeof detail, "(%s) on %s", name, ifname);
     throw_errno(env, errno, "setsockopt", detail);
     return -1;
   }
@@ -256,6 +272,10 @@ static void close_fd(vrrp_sock *s) {
   if (s->fd >= 0) {
     close(s->fd);
     s->fd = -1;
+  }
+  if (s->drain_fd >= 0) {
+    close(s->drain_fd);
+    s->drain_fd = -1;
   }
 }
 
@@ -282,7 +302,7 @@ static void finalize_sock(napi_env env, void *data, void *hint) {
 /* The JS object of a socket: fd, ifindex, family, ifname and the methods; owns `s` once wrapped. */
 static int wrap_sock(napi_env env, vrrp_sock *s, napi_value *out) {
   napi_value obj, fd_v, ifindex_v, family_v, ifname_v;
-  napi_value start_fn, close_fn, ref_fn, unref_fn, send_fn = NULL;
+  napi_value start_fn, close_fn, ref_fn, unref_fn, send_fn = NULL, filter_fn = NULL, drain_fn = NULL;
   if (napi_create_object(env, &obj) != napi_ok) return -1;
   if (napi_create_int32(env, s->fd, &fd_v) != napi_ok) return -1;
   if (napi_create_uint32(env, s->ifindex, &ifindex_v) != napi_ok) return -1;
@@ -290,6 +310,8 @@ static int wrap_sock(napi_env env, vrrp_sock *s, napi_value *out) {
   if (napi_create_string_utf8(env, s->ifname, NAPI_AUTO_LENGTH, &ifname_v) != napi_ok) return -1;
   if (napi_create_function(env, "start", NAPI_AUTO_LENGTH, js_start, NULL, &start_fn) != napi_ok) return -1;
   if (s->family != 0 && napi_create_function(env, "send", NAPI_AUTO_LENGTH, js_send, NULL, &send_fn) != napi_ok) return -1;
+  if (s->family != 0 && napi_create_function(env, "setVridFilter", NAPI_AUTO_LENGTH, js_set_vrid_filter, NULL, &filter_fn) != napi_ok) return -1;
+  if (s->family != 0 && napi_create_function(env, "drain", NAPI_AUTO_LENGTH, js_drain, NULL, &drain_fn) != napi_ok) return -1;
   if (napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &close_fn) != napi_ok) return -1;
   if (napi_create_function(env, "ref", NAPI_AUTO_LENGTH, js_ref, NULL, &ref_fn) != napi_ok) return -1;
   if (napi_create_function(env, "unref", NAPI_AUTO_LENGTH, js_unref, NULL, &unref_fn) != napi_ok) return -1;
@@ -304,13 +326,126 @@ static int wrap_sock(napi_env env, vrrp_sock *s, napi_value *out) {
       {"ref", NULL, NULL, NULL, NULL, ref_fn, napi_default, NULL},
       {"unref", NULL, NULL, NULL, NULL, unref_fn, napi_default, NULL},
       {"send", NULL, NULL, NULL, NULL, send_fn, napi_default, NULL},
+      {"setVridFilter", NULL, NULL, NULL, NULL, filter_fn, napi_default, NULL},
+      {"drain", NULL, NULL, NULL, NULL, drain_fn, napi_default, NULL},
     };
-    size_t count = sizeof props / sizeof props[0] - (send_fn ? 0 : 1); /* a link monitor cannot send */
+    size_t count = sizeof props / sizeof props[0] - (send_fn ? 0 : 3); /* a link monitor cannot send or filter */
     if (napi_define_properties(env, obj, count, props) != napi_ok) return -1;
   }
   if (napi_wrap(env, obj, s, finalize_sock, NULL, NULL) != napi_ok) return -1;
   *out = obj;
   return 0;
+}
+
+/* Attaches a classic BPF program (SO_ATTACH_FILTER; replaces the one attached before). 0 or an errno. */
+static int attach_filter(int fd, struct sock_filter *code, unsigned short len) {
+  struct sock_fprog prog;
+  prog.len = len;
+  prog.filter = code;
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ? errno : 0;
+}
+
+/* A new socket of the drain kind starts with this: nothing is queued until its real filter is set. */
+static int attach_drop_all(int fd) {
+  struct sock_filter drop[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+  return attach_filter(fd, drop, 1);
+}
+
+/*
+ * A raw VRRP socket on s's interface with every option of the agent's socket: device binding, receive
+ * timestamps, TTL / hop limit 255 both ways, packet info, the multicast group (when s->multicast).
+ * drain = 1: the second socket of a filtered VRRP socket (see setVridFilter). It receives exactly what
+ * the first receives (same device, same group, IP_MULTICAST_ALL 0), starts with a drop-all filter so that
+ * nothing arrives before its real one, asks the kernel for its drop count (SO_RXQ_OVFL), and has a
+ * larger receive buffer, since it is read only once a second. Returns the descriptor, or -1 with a
+ * JS exception pending.
+ */
+static int open_vrrp_fd(napi_env env, vrrp_sock *s, int drain) {
+  int family = s->family, err;
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUM);
+  if (fd < 0) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "(raw IPv%d, protocol 112) for %s", family, s->ifname);
+    throw_errno(env, errno, "socket", detail);
+    return -1;
+  }
+  if (drain) {
+    int on = 1, size = DRAIN_RCVBUF;
+    if ((err = attach_drop_all(fd)) != 0) {
+      throw_errno(env, err, "setsockopt(SO_ATTACH_FILTER)", s->ifname);
+      goto fail;
+    }
+    /* Root may go past net.core.rmem_max (SO_RCVBUFFORCE); otherwise the kernel caps SO_RCVBUF there. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+      (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (set_int_opt(env, fd, s->ifname, SOL_SOCKET, SO_RXQ_OVFL, on, "SO_RXQ_OVFL") < 0) goto fail;
+  }
+  /* Only packets of this interface, and sent out of it (keepalived does the same). */
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->ifname, (socklen_t)strlen(s->ifname) + 1) < 0) {
+    throw_errno(env, errno, "setsockopt(SO_BINDTODEVICE)", s->ifname);
+    goto fail;
+  }
+  /* Kernel receive timestamps (SCM_TIMESTAMPNS on every recvmsg): the Master_Down_Timer counts from
+   * when the advert arrived (RFC 5798 §6.4.2), not from when the event loop got round to reading it.
+   * Best effort: without them the packet's age is reported as 0 and the read time is used. */
+  {
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  }
+  if (family == 4) {
+    struct ip_mreqn mreq;
+    /* RFC 3768 §7.1 / RFC 5798 §5.1.1.3: TTL must be 255, for multicast and unicast peers. */
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IP, IP_TTL, 255, "IP_TTL") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP") < 0) goto fail;
+    /* Receive only the groups this socket joined, not those joined by other sockets. */
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IP, IP_TOS, TOS_NETWORK_CONTROL, "IP_TOS") < 0) goto fail;
+    /* No DF bit: keepalived builds its own header with frag_off 0; match it on the wire. */
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO") < 0) goto fail;
+    memset(&mreq, 0, sizeof mreq);
+    mreq.imr_ifindex = (int)s->ifindex;
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) < 0) {
+      throw_errno(env, errno, "setsockopt(IP_MULTICAST_IF)", s->ifname);
+      goto fail;
+    }
+    if (s->multicast) {
+      inet_pton(AF_INET, VRRP_GROUP_V4, &mreq.imr_multiaddr);
+      if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0) {
+        throw_errno(env, errno, "setsockopt(IP_ADD_MEMBERSHIP 224.0.0.18)", s->ifname);
+        goto fail;
+      }
+    }
+  } else {
+    struct ipv6_mreq mreq6;
+    /* RFC 5798 §5.1.2.3: hop limit must be 255. */
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)s->ifindex, "IPV6_MULTICAST_IF") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_TCLASS, TOS_NETWORK_CONTROL, "IPV6_TCLASS") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT") < 0) goto fail;
+    if (set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO") < 0) goto fail;
+    /* keepalived lets the kernel fill in and verify the checksum; off by default so that the agent
+     * sees (and counts) packets with bad checksums instead of the kernel dropping them silently. */
+    if (s->kernel_checksum &&
+        set_int_opt(env, fd, s->ifname, IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET, "IPV6_CHECKSUM") < 0)
+      goto fail;
+    if (s->multicast) {
+      memset(&mreq6, 0, sizeof mreq6);
+      inet_pton(AF_INET6, VRRP_GROUP_V6, &mreq6.ipv6mr_multiaddr);
+      mreq6.ipv6mr_interface = s->ifindex;
+      if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof mreq6) < 0) {
+        throw_errno(env, errno, "setsockopt(IPV6_JOIN_GROUP ff02::12)", s->ifname);
+        goto fail;
+      }
+    }
+  }
+  return fd;
+fail:
+  close(fd);
+  return -1;
 }
 
 static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
@@ -335,6 +470,7 @@ static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
   }
   s->env = env;
   s->fd = -1;
+  s->drain_fd = -1;
   s->refed = 1;
 
   if ((r = get_prop(env, argv[0], "family", napi_number, &v)) < 0) goto fail;
@@ -369,75 +505,10 @@ static napi_value js_open_vrrp(napi_env env, napi_callback_info info) {
     throw_errno(env, errno, "if_nametoindex", s->ifname);
     goto fail;
   }
-  s->fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUM);
-  if (s->fd < 0) {
-    char detail[64];
-    snprintf(detail, sizeof detail, "(raw IPv%d, protocol 112) for %s", family, s->ifname);
-    throw_errno(env, errno, "socket", detail);
-    goto fail;
-  }
-  /* Only packets of this interface, and sent out of it (keepalived does the same). */
-  if (setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, s->ifname, (socklen_t)strlen(s->ifname) + 1) < 0) {
-    throw_errno(env, errno, "setsockopt(SO_BINDTODEVICE)", s->ifname);
-    goto fail;
-  }
-  /* Kernel receive timestamps (SCM_TIMESTAMPNS on every recvmsg): the Master_Down_Timer counts from
-   * when the advert arrived (RFC 5798 §6.4.2), not from when the event loop got round to reading it.
-   * Best effort: without them the packet's age is reported as 0 and the read time is used. */
-  {
-    int on = 1;
-    (void)setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-  }
-  if (family == 4) {
-    struct ip_mreqn mreq;
-    /* RFC 3768 §7.1 / RFC 5798 §5.1.1.3: TTL must be 255, for multicast and unicast peers. */
-    if (set_int_opt(env, s, IPPROTO_IP, IP_TTL, 255, "IP_TTL") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP") < 0) goto fail;
-    /* Receive only the groups this socket joined, not those joined by other sockets. */
-    if (set_int_opt(env, s, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IP, IP_TOS, TOS_NETWORK_CONTROL, "IP_TOS") < 0) goto fail;
-    /* No DF bit: keepalived builds its own header with frag_off 0; match it on the wire. */
-    if (set_int_opt(env, s, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO") < 0) goto fail;
-    memset(&mreq, 0, sizeof mreq);
-    mreq.imr_ifindex = (int)s->ifindex;
-    if (setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) < 0) {
-      throw_errno(env, errno, "setsockopt(IP_MULTICAST_IF)", s->ifname);
-      goto fail;
-    }
-    if (multicast) {
-      inet_pton(AF_INET, VRRP_GROUP_V4, &mreq.imr_multiaddr);
-      if (setsockopt(s->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0) {
-        throw_errno(env, errno, "setsockopt(IP_ADD_MEMBERSHIP 224.0.0.18)", s->ifname);
-        goto fail;
-      }
-    }
-  } else {
-    struct ipv6_mreq mreq6;
-    /* RFC 5798 §5.1.2.3: hop limit must be 255. */
-    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)s->ifindex, "IPV6_MULTICAST_IF") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_TCLASS, TOS_NETWORK_CONTROL, "IPV6_TCLASS") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT") < 0) goto fail;
-    if (set_int_opt(env, s, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO") < 0) goto fail;
-    /* keepalived lets the kernel fill in and verify the checksum; off by default so that the agent
-     * sees (and counts) packets with bad checksums instead of the kernel dropping them silently. */
-    if (kernel_checksum &&
-        set_int_opt(env, s, IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET, "IPV6_CHECKSUM") < 0)
-      goto fail;
-    if (multicast) {
-      memset(&mreq6, 0, sizeof mreq6);
-      inet_pton(AF_INET6, VRRP_GROUP_V6, &mreq6.ipv6mr_multiaddr);
-      mreq6.ipv6mr_interface = s->ifindex;
-      if (setsockopt(s->fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof mreq6) < 0) {
-        throw_errno(env, errno, "setsockopt(IPV6_JOIN_GROUP ff02::12)", s->ifname);
-        goto fail;
-      }
-    }
-  }
+  s->multicast = multicast;
+  s->kernel_checksum = kernel_checksum;
+  s->fd = open_vrrp_fd(env, s, 0);
+  if (s->fd < 0) goto fail;
 
   if (wrap_sock(env, s, &obj) < 0) goto fail_napi;
   return obj;
@@ -487,27 +558,35 @@ static double packet_age_ms(const struct timespec *rx) {
   return age > 0 ? age : 0;
 }
 
-static int deliver_one(vrrp_sock *s) {
-  napi_env env = s->env;
+/* One packet read from a VRRP socket into s->buf, with what its ancillary data says. */
+typedef struct {
+  ssize_t len;
+  char src[INET6_ADDRSTRLEN];
+  char dst[INET6_ADDRSTRLEN];
+  int ttl;
+  unsigned int ifindex;
+  int truncated;
+  int has_rx_time;
+  struct timespec rx_time;
+  int has_drops;
+  uint32_t drops; /* SO_RXQ_OVFL: packets the kernel dropped on this socket so far (wraps) */
+} rx_packet;
+
+/* Reads one packet without blocking: 1 read, 0 nothing queued, -1 EINTR (try again), -2 error (errno). */
+static int read_packet(vrrp_sock *s, int fd, rx_packet *p) {
   struct sockaddr_storage from;
   union {
     struct cmsghdr align;
     char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
-             CMSG_SPACE(sizeof(struct timespec))];
+             CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
   } control;
-  struct timespec rx_time;
-  int has_rx_time = 0;
-  double age_ms = 0;
   struct iovec iov;
   struct msghdr msg;
   struct cmsghdr *c;
-  char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
-  int ttl = -1;
-  unsigned int ifindex = 0;
   ssize_t n;
-  napi_value argv[7];
-  napi_handle_scope scope;
 
+  memset(p, 0, sizeof *p);
+  p->ttl = -1;
   memset(&msg, 0, sizeof msg);
   iov.iov_base = s->buf;
   iov.iov_len = sizeof s->buf;
@@ -517,57 +596,80 @@ static int deliver_one(vrrp_sock *s) {
   msg.msg_iovlen = 1;
   msg.msg_control = control.buf;
   msg.msg_controllen = sizeof control.buf;
-  n = recvmsg(s->fd, &msg, 0);
+  n = recvmsg(fd, &msg, MSG_DONTWAIT);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    if (errno == EINTR) return 1;
-    report_error(s, errno, "recvmsg");
-    return 0;
+    return errno == EINTR ? -1 : -2;
   }
-
+  p->len = n;
+  p->truncated = (msg.msg_flags & MSG_TRUNC) != 0;
   for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       struct in_pktinfo pi;
       memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      ifindex = (unsigned int)pi.ipi_ifindex;
-      inet_ntop(AF_INET, &pi.ipi_addr, dst, sizeof dst);
+      p->ifindex = (unsigned int)pi.ipi_ifindex;
+      inet_ntop(AF_INET, &pi.ipi_addr, p->dst, sizeof p->dst);
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       struct in6_pktinfo pi6;
       memcpy(&pi6, CMSG_DATA(c), sizeof pi6);
-      ifindex = pi6.ipi6_ifindex;
-      inet_ntop(AF_INET6, &pi6.ipi6_addr, dst, sizeof dst);
+      p->ifindex = pi6.ipi6_ifindex;
+      inet_ntop(AF_INET6, &pi6.ipi6_addr, p->dst, sizeof p->dst);
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
-      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+      memcpy(&p->ttl, CMSG_DATA(c), sizeof p->ttl);
     } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
-               c->cmsg_len >= CMSG_LEN(sizeof rx_time)) {
-      memcpy(&rx_time, CMSG_DATA(c), sizeof rx_time);
-      has_rx_time = 1;
+               c->cmsg_len >= CMSG_LEN(sizeof p->rx_time)) {
+      memcpy(&p->rx_time, CMSG_DATA(c), sizeof p->rx_time);
+      p->has_rx_time = 1;
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL && c->cmsg_len >= CMSG_LEN(sizeof p->drops)) {
+      memcpy(&p->drops, CMSG_DATA(c), sizeof p->drops);
+      p->has_drops = 1;
     }
   }
   if (s->family == 4) {
     const struct sockaddr_in *sin = (const struct sockaddr_in *)&from;
-    inet_ntop(AF_INET, &sin->sin_addr, src, sizeof src);
+    inet_ntop(AF_INET, &sin->sin_addr, p->src, sizeof p->src);
     /* The IPv4 raw socket hands over the whole datagram: TTL and destination come from its header. */
     if (n >= 20) {
-      ttl = s->buf[8];
-      inet_ntop(AF_INET, s->buf + 16, dst, sizeof dst);
+      p->ttl = s->buf[8];
+      inet_ntop(AF_INET, s->buf + 16, p->dst, sizeof p->dst);
     }
   } else {
     const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&from;
-    inet_ntop(AF_INET6, &sin6->sin6_addr, src, sizeof src);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, p->src, sizeof p->src);
   }
+  return 1;
+}
 
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+/* The onPacket arguments of a packet read into s->buf: buf, src, dst, ttl, ifindex, truncated, ageMs. */
+static int packet_args(vrrp_sock *s, const rx_packet *p, napi_value *argv) {
+  napi_env env = s->env;
   /* Measured last, just before the callback, so JS can subtract it from its own clock reading. */
-  if (has_rx_time) age_ms = packet_age_ms(&rx_time);
-  if (napi_create_buffer_copy(env, (size_t)n, s->buf, NULL, &argv[0]) == napi_ok &&
-      napi_create_string_utf8(env, src, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
-      napi_create_string_utf8(env, dst, NAPI_AUTO_LENGTH, &argv[2]) == napi_ok &&
-      napi_create_int32(env, ttl, &argv[3]) == napi_ok &&
-      napi_create_uint32(env, ifindex, &argv[4]) == napi_ok &&
-      napi_get_boolean(env, (msg.msg_flags & MSG_TRUNC) != 0, &argv[5]) == napi_ok &&
-      napi_create_double(env, age_ms, &argv[6]) == napi_ok)
-    call_js(s, s->on_packet, 7, argv);
+  double age_ms = p->has_rx_time ? packet_age_ms(&p->rx_time) : 0;
+  return napi_create_buffer_copy(env, (size_t)p->len, s->buf, NULL, &argv[0]) == napi_ok &&
+                 napi_create_string_utf8(env, p->src, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
+                 napi_create_string_utf8(env, p->dst, NAPI_AUTO_LENGTH, &argv[2]) == napi_ok &&
+                 napi_create_int32(env, p->ttl, &argv[3]) == napi_ok &&
+                 napi_create_uint32(env, p->ifindex, &argv[4]) == napi_ok &&
+                 napi_get_boolean(env, p->truncated != 0, &argv[5]) == napi_ok &&
+                 napi_create_double(env, age_ms, &argv[6]) == napi_ok
+             ? 0
+             : -1;
+}
+
+static int deliver_one(vrrp_sock *s) {
+  napi_env env = s->env;
+  rx_packet p;
+  napi_value argv[7];
+  napi_handle_scope scope;
+  int r = read_packet(s, s->fd, &p);
+  if (r == 0) return 0;
+  if (r == -1) return 1;
+  if (r == -2) {
+    report_error(s, errno, "recvmsg");
+    return 0;
+  }
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  if (packet_args(s, &p, argv) == 0) call_js(s, s->on_packet, 7, argv);
   napi_close_handle_scope(env, scope);
   return 1;
 }
@@ -656,6 +758,185 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_create_string_utf8(env, "haup_raw:vrrp-socket", NAPI_AUTO_LENGTH, &name));
   NAPI_CALL(env, napi_async_init(env, self, name, &s->async_ctx));
   return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* VRID filters: the polled socket only wakes the event loop for this agent's own VRIDs */
+
+/* What a socket filter returns to keep the whole packet (the kernel trims to this length) or drop it. */
+#define BPF_KEEP 0xffffffffu
+#define BPF_DROP 0u
+#define MAX_FILTER_INSNS (8 + 255)
+
+/*
+ * A classic BPF program over what a raw VRRP socket receives. X = where the VRRP header starts: IPv4
+ * raw sockets see the IP header first (IHL * 4, BPF_MSH), IPv6 raw sockets the VRRP header at 0. A
+ * packet too short to hold the VRID byte (RFC 5798 §5.2.3, offset 1) gets ret_short; one whose VRID
+ * is in `vrids` (a 256-entry membership table) gets ret_match; every other one ret_other. Loads past
+ * the end of a packet would make the kernel drop it, hence the length test first. Returns the length.
+ */
+static unsigned short build_vrid_filter(struct sock_filter *out, int family, const unsigned char *vrids, uint32_t ret_match,
+                                        uint32_t ret_other, uint32_t ret_short) {
+  unsigned short n = 0, count = 0, v, i;
+  for (v = 1; v <= 255; v++) count += vrids[v] != 0;
+  out[n++] = family == 4 ? (struct sock_filter)BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0)
+                         : (struct sock_filter)BPF_STMT(BPF_LDX | BPF_IMM, 0);
+  out[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
+  out[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0);
+  out[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 2, 1, 0);
+  out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ret_short);
+  out[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1);
+  /* Each test jumps over the remaining tests and ret_other to ret_match (at most 255 ahead). */
+  for (v = 1, i = 0; v <= 255; v++) {
+    if (!vrids[v]) continue;
+    out[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v, (unsigned char)(count - i), 0);
+    i++;
+  }
+  out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ret_other);
+  out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ret_match);
+  return n;
+}
+
+/* Reads a JS array of VRIDs (integers 1..255) into a membership table; -1 with an exception pending. */
+static int get_vrid_set(napi_env env, napi_value arr, unsigned char *set, const char *what) {
+  bool is_array = false;
+  uint32_t len = 0, i;
+  char msg[128];
+  if (napi_is_array(env, arr, &is_array) != napi_ok || !is_array || napi_get_array_length(env, arr, &len) != napi_ok) {
+    snprintf(msg, sizeof msg, "setVridFilter(own, exclude): %s must be an array of VRIDs", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return -1;
+  }
+  for (i = 0; i < len; i++) {
+    napi_value e;
+    int32_t v = 0;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || napi_get_value_int32(env, e, &v) != napi_ok || v < 1 || v > 255) {
+      snprintf(msg, sizeof msg, "setVridFilter(own, exclude): %s must hold integers 1..255", what);
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+      return -1;
+    }
+    set[v] = 1;
+  }
+  return 0;
+}
+
+/*
+ * setVridFilter(own, exclude) / setVridFilter(null).
+ * With arrays: the polled socket's filter passes only packets whose VRID is in `own`, plus packets too
+ * short to have a VRID (so they are still classified and counted as malformed). Everything else is
+ * queued on a second socket (the drain socket: same interface, same multicast membership, so it sees
+ * the same packets), which is not polled: drain() reads it in one batch. The drain socket keeps what
+ * has a VRID outside own and exclude (exclude: VRIDs another socket of the agent on this link
+ * serves; that socket counts them). The drain socket is opened on the first call; later calls swap
+ * both programs (SO_ATTACH_FILTER replaces). The polled socket's filter is swapped first: for the few
+ * microseconds between the two calls, a packet of a VRID that moves into `own` can be queued on both
+ * sockets (drain() hands it over like any other; the agent then ignores the drained copy).
+ * With null: no filter (every packet wakes the loop, as before) and no drain socket.
+ */
+static napi_value js_set_vrid_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_valuetype t = napi_undefined;
+  unsigned char own[256], skip[256];
+  struct sock_filter code[MAX_FILTER_INSNS];
+  unsigned short len;
+  int err, v;
+  vrrp_sock *s = unwrap_this(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  if (s->closed) {
+    napi_throw_error(env, "ERR_SOCKET_CLOSED", "setVridFilter(): the VRRP socket is closed");
+    return NULL;
+  }
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t == napi_null || t == napi_undefined) {
+    if (setsockopt(s->fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0) < 0 && errno != ENOENT) {
+      throw_errno(env, errno, "setsockopt(SO_DETACH_FILTER)", s->ifname);
+      return NULL;
+    }
+    if (s->drain_fd >= 0) close(s->drain_fd);
+    s->drain_fd = -1;
+    return NULL;
+  }
+  memset(own, 0, sizeof own);
+  memset(skip, 0, sizeof skip);
+  if (get_vrid_set(env, argv[0], own, "own") < 0) return NULL;
+  if (argc >= 2 && get_vrid_set(env, argv[1], skip, "exclude") < 0) return NULL;
+  for (v = 0; v < 256; v++) skip[v] |= own[v];
+  if (s->drain_fd < 0) {
+    s->drain_fd = open_vrrp_fd(env, s, 1);
+    if (s->drain_fd < 0) return NULL;
+    s->drain_drops = 0;
+  }
+  len = build_vrid_filter(code, s->family, own, BPF_KEEP, BPF_DROP, BPF_KEEP);
+  if ((err = attach_filter(s->fd, code, len)) != 0) {
+    throw_errno(env, err, "setsockopt(SO_ATTACH_FILTER)", s->ifname);
+    return NULL;
+  }
+  len = build_vrid_filter(code, s->family, skip, BPF_DROP, BPF_KEEP, BPF_DROP);
+  if ((err = attach_filter(s->drain_fd, code, len)) != 0) {
+    /* Without its drain socket the polled one must see everything again, or packets go uncounted. */
+    (void)setsockopt(s->fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
+    close(s->drain_fd);
+    s->drain_fd = -1;
+    throw_errno(env, err, "setsockopt(SO_ATTACH_FILTER)", s->ifname);
+    return NULL;
+  }
+  return NULL;
+}
+
+/*
+ * drain() -> { packets, dropped } | null: reads everything queued on the drain socket without blocking
+ * (at most MAX_PACKETS_PER_DRAIN). packets: [buf, src, dst, ttl, ifindex, truncated, ageMs] each, the
+ * onPacket arguments. dropped: packets the kernel dropped on the drain socket since the last drain()
+ * (its receive buffer was full): the socket's drop counter, read with SO_MEMINFO after the batch (so
+ * drops after the last queued packet count too), else as SO_RXQ_OVFL reported it with the packets
+ * queued after them (kernels without SO_MEMINFO). null when there is no drain socket (no filter set).
+ */
+static napi_value js_drain(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value result, packets, dropped;
+  uint32_t count = 0, total, meminfo[SK_MEMINFO_VARS];
+  socklen_t meminfo_len = sizeof meminfo;
+  vrrp_sock *s = unwrap_this(env, info, &argc, NULL, NULL);
+  if (!s) return NULL;
+  if (s->closed || s->drain_fd < 0) {
+    NAPI_CALL(env, napi_get_null(env, &result));
+    return result;
+  }
+  NAPI_CALL(env, napi_create_object(env, &result));
+  NAPI_CALL(env, napi_create_array(env, &packets));
+  total = s->drain_drops;
+  while (count < MAX_PACKETS_PER_DRAIN) {
+    rx_packet p;
+    napi_value argv[7], entry;
+    napi_handle_scope scope;
+    int r = read_packet(s, s->drain_fd, &p), ok;
+    if (r == -1) continue;
+    if (r == 0) break;
+    if (r == -2) {
+      throw_errno(env, errno, "recvmsg", s->ifname);
+      return NULL;
+    }
+    if (p.has_drops) total = p.drops;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) break;
+    ok = packet_args(s, &p, argv) == 0 && napi_create_array_with_length(env, 7, &entry) == napi_ok;
+    for (r = 0; ok && r < 7; r++) ok = napi_set_element(env, entry, (uint32_t)r, argv[r]) == napi_ok;
+    if (ok) ok = napi_set_element(env, packets, count, entry) == napi_ok;
+    napi_close_handle_scope(env, scope);
+    if (!ok) {
+      throw_napi_failure(env, "drain(): building the batch");
+      return NULL;
+    }
+    count++;
+  }
+  /* The same counter as SO_RXQ_OVFL (sk_drops), read now: drops after the last queued packet count too. */
+  if (getsockopt(s->drain_fd, SOL_SOCKET, SO_MEMINFO, meminfo, &meminfo_len) == 0 && meminfo_len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+    total = meminfo[SK_MEMINFO_DROPS];
+  NAPI_CALL(env, napi_set_named_property(env, result, "packets", packets));
+  NAPI_CALL(env, napi_create_uint32(env, total - s->drain_drops, &dropped)); /* unsigned: right across a wrap */
+  s->drain_drops = total;
+  NAPI_CALL(env, napi_set_named_property(env, result, "dropped", dropped));
+  return result;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -1000,6 +1281,7 @@ static napi_value js_open_link_monitor(napi_env env, napi_callback_info info) {
     return NULL;
   }
   s->env = env;
+  s->drain_fd = -1;
   s->refed = 1;
   s->family = 0;
   snprintf(s->ifname, sizeof s->ifname, "%s", "rtnetlink");
