@@ -19,6 +19,8 @@ export interface DaemonSpec {
    * busy node every `sleep 0.02` is a fork and an exec; 40 hosts polling that way kept 2 cores busy (issue 4).
    */
   shell?: string;
+  /** The FIFO bash naps on (default NAP_FIFO). */
+  napFifo?: string;
 }
 
 /** The argv that runs a script of this module on the node. */
@@ -31,6 +33,9 @@ export const EXIT_CHECK_FAILED = 3;
 export const EXIT_NOT_RUNNING = 4;
 export const EXIT_STOP_FAILED = 5;
 export const EXIT_START_FAILED = 6;
+
+/** The FIFO the scripts' bash `nap` reads from with a timeout (made once per boot; nothing ever writes to it). */
+export const NAP_FIFO = '/run/haup-deploy.nap';
 
 /** The first line of every script names it: readable in `ps`, and memory-transport tests dispatch on it. */
 export const MARK = '# haup-deploy';
@@ -53,6 +58,7 @@ function prelude(spec: DaemonSpec): string[] {
     `CONF=${q(spec.paths.config)}`,
     `LOG=${q(logFile(spec))}`,
     `STATE=${q(spec.paths.stateFile ?? '')}`,
+    'NP=',
     // /proc/PID/stat: "pid (comm) S ..."; state Z (zombie, not yet reaped) or X means the process is gone.
     'alive() { [ -n "$1" ] || return 1; s=; { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1; case "$s" in *") Z "*|*") X "*) return 1 ;; esac; return 0; }',
     // cur sets $c to the pidfile's pid. Like everything here it avoids $(...): each command substitution is a fork,
@@ -61,9 +67,10 @@ function prelude(spec: DaemonSpec): string[] {
     // Monotonic centiseconds from /proc/uptime, without a fork ("1" keeps "09" from reading as octal): deadlines
     // must hold on a loaded host, where each `sleep 0.02` may take far longer than 20 ms.
     'now() { u=; read -r u rest < /proc/uptime; t=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }',
-    // nap SECONDS: under bash, a read with a timeout on a pipe nobody writes to (no fork); sh forks `sleep`. The
-    // process substitution is in eval so that sh never parses it.
-    'if [ -n "${BASH_VERSION:-}" ] && eval \'exec 9<> <(:)\' 2>/dev/null; then nap() { read -r -t "$1" -u 9 _ || :; }; else nap() { sleep "$1"; }; fi',
+    // nap SECONDS: under bash, a read with a timeout on a FIFO nobody writes to (opened read-write, so it never sees
+    // EOF): no fork per nap, and none per script either (a process substitution would fork); sh forks `sleep`.
+    `NAPF=${q(spec.napFifo ?? NAP_FIFO)}`,
+    'if [ -n "${BASH_VERSION:-}" ] && { [ -p "$NAPF" ] || mkfifo -m 600 "$NAPF"; } 2>/dev/null && exec 9<>"$NAPF"; then nap() { read -r -t "$1" -u 9 _ || :; }; else nap() { sleep "$1"; }; fi',
   ];
 }
 
@@ -84,22 +91,23 @@ function supervisedFunctions(spec: DaemonSpec): string[] {
       ? [
           // setsid runs the agent in its own session (no fork: a background job of a non-interactive shell is
           // not a group leader), so $! is the agent's pid and it outlives this SSH session.
-          `start_daemon() { mkdir -p "\${PIDF%/*}" "\${LOG%/*}"; rm -f "$STATE"; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & echo "pid=$!"; }`,
+          // The tests before mkdir and rm save two processes on a first start (each costs milliseconds on a busy host).
+          `start_daemon() { [ -d "\${PIDF%/*}" ] && [ -d "\${LOG%/*}" ] || mkdir -p "\${PIDF%/*}" "\${LOG%/*}"; if [ -e "$STATE" ]; then rm -f "$STATE"; fi; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & NP=$!; echo "pid=$NP"; }`,
         ]
       : [
           // keepalived daemonizes itself and writes its pidfile; wait up to 5 s for a live pid in it.
-          `start_daemon() { rm -f "$PIDF"; mkdir -p "\${LOG%/*}"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 9<&- || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; now; end=$((t + 500)); while :; do cur; p=$c; alive "$p" && break; now; [ $t -ge $end ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; nap 0.02; done; echo "pid=$p"; }`,
+          `start_daemon() { rm -f "$PIDF"; mkdir -p "\${LOG%/*}"; ${q(spec.keepalivedPath)} -f "$CONF" -p "$PIDF" -l -D </dev/null >>"$LOG" 2>&1 9<&- || { echo "haup: keepalived exited with $?" >&2; exit ${EXIT_START_FAILED}; }; now; end=$((t + 500)); while :; do cur; p=$c; alive "$p" && break; now; [ $t -ge $end ] && { echo "haup: keepalived did not write a live pid to $PIDF within 5 s" >&2; tail -n 20 "$LOG" >&2; exit ${EXIT_START_FAILED}; }; nap 0.02; done; NP=$p; echo "pid=$NP"; }`,
         ];
   return [
     ...start,
     `stop_daemon() { cur; p=$c; alive "$p" || return 0; kill -TERM "$p" 2>/dev/null; now; kill_at=$((t + 1000)); give_up=$((t + 1500)); while alive "$p"; do now; if [ -n "$kill_at" ] && [ $t -ge $kill_at ]; then kill_at=; echo "haup: pid $p did not stop within 10 s of SIGTERM; sending SIGKILL" >&2; kill -KILL "$p" 2>/dev/null; fi; if [ $t -ge $give_up ]; then echo "haup: pid $p survives SIGKILL" >&2; exit ${EXIT_STOP_FAILED}; fi; nap 0.02; done; }`,
-    `reload_daemon() { cur; p=$c; alive "$p" || { echo "haup: the daemon is not running (no live pid in $PIDF)" >&2; exit ${EXIT_NOT_RUNNING}; }; kill -HUP "$p"; echo "pid=$p"; }`,
+    `reload_daemon() { cur; p=$c; alive "$p" || { echo "haup: the daemon is not running (no live pid in $PIDF)" >&2; exit ${EXIT_NOT_RUNNING}; }; kill -HUP "$p"; NP=$p; echo "pid=$NP"; }`,
   ];
 }
 
 function systemdFunctions(spec: DaemonSpec): string[] {
   const unit = q(unitName(spec));
-  const pid = `echo "pid=$(systemctl show -p MainPID --value ${unit})"`;
+  const pid = `NP=$(systemctl show -p MainPID --value ${unit}); echo "pid=$NP"`;
   return [
     `start_daemon() { rm -f "$STATE"; systemctl enable --quiet ${unit} && systemctl restart ${unit} || { systemctl status --no-pager -n 20 ${unit} >&2; exit ${EXIT_START_FAILED}; }; ${pid}; }`,
     `stop_daemon() { systemctl stop ${unit} || exit ${EXIT_STOP_FAILED}; }`,
@@ -149,18 +157,26 @@ function rivalFunctions(rival: DaemonSpec): string[] {
  * daemon itself (`haup-agent check`, `keepalived -t`), so a bad config never stops or confuses a running daemon.
  * keepalived is also checked before a first start (it would daemonize and then die quietly).
  */
-export function serviceScript(spec: DaemonSpec, action: Action, opts: { daemonReload: boolean; rival?: DaemonSpec | undefined }): string {
+export function serviceScript(
+  spec: DaemonSpec,
+  action: Action,
+  opts: { daemonReload: boolean; rival?: DaemonSpec | undefined; wait?: Omit<WaitOptions, 'pid' | 'delayMs' | 'logOffset'> | undefined },
+): string {
   const rival = opts.rival && action !== 'reload' ? opts.rival : undefined;
   const lines = [`${MARK} service ${spec.engine} ${action}`, ...prelude(spec), ...functions(spec), ...(rival ? rivalFunctions(rival) : [])];
   if (opts.daemonReload && spec.init === 'systemd') lines.push('systemctl daemon-reload');
   if (action !== 'start' || spec.engine === 'keepalived') lines.push(...checkLines(spec));
   // Where this run's log lines begin, so a failure shows only what the new (or reloaded) daemon said.
-  const logoff = spec.init === 'systemd' ? [] : ['echo "logoff=$(stat -c %s "$LOG" 2>/dev/null || echo 0)"'];
+  // A missing log (a first start) needs no stat process.
+  const logoff = spec.init === 'systemd' ? [] : ['LOGOFF=0; if [ -e "$LOG" ]; then LOGOFF=$(stat -c %s "$LOG" 2>/dev/null || echo 0); fi; echo "logoff=$LOGOFF"'];
   // The other engine stops (sending priority 0, releasing its VIPs) before this one starts.
   const stopRival = rival ? ['stop_rival', 'echo rival-stopped'] : [];
   if (action === 'start') lines.push(...stopRival, ...logoff, 'start_daemon');
   else if (action === 'reload') lines.push(...logoff, 'reload_daemon');
   else lines.push('stop_daemon', ...stopRival, ...logoff, 'start_daemon');
+  // The first wait for the daemon runs in the same script: one round trip (and one shell) less per host. It watches
+  // the new pid (systemd's MainPID 0, "not running", watches none).
+  if (opts.wait) lines.push('echo wait-begin', ...waitLines(spec, opts.wait, '"${NP#0}"'));
   return `${lines.join('\n')}\n`;
 }
 
@@ -220,6 +236,12 @@ export interface WaitOptions {
  * Output sections: alive=, pidfile=, observed=, state-begin..state-end, addr-begin..addr-end, log-begin..log-end.
  */
 export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
+  const watch = opts.pid === null ? "''" : String(opts.pid);
+  return `${[`${MARK} wait ${spec.engine}`, ...prelude(spec), ...waitLines(spec, opts, watch)].join('\n')}\n`;
+}
+
+/** The wait loop and its report (see waitScript); `watch` is the shell word for the pid to watch ('' for none). */
+function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: string): string[] {
   const timeoutCs = Math.max(1, Math.ceil(opts.timeoutMs / 10));
   const observe =
     spec.engine === 'haup'
@@ -228,14 +250,11 @@ export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
   const log =
     spec.init === 'systemd'
       ? `journalctl -u ${q(unitName(spec))} -n 20 --no-pager 2>/dev/null`
-      : opts.logOffset
-        ? `if [ "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" -ge ${opts.logOffset} ]; then tail -c +${opts.logOffset + 1} "$LOG" | tail -n 20; else tail -n 20 "$LOG"; fi 2>/dev/null`
-        : 'tail -n 20 "$LOG" 2>/dev/null';
-  const lines = [
-    `${MARK} wait ${spec.engine}`,
-    ...prelude(spec),
+      : 'if [ "${LOGOFF:-0}" -gt 0 ] && [ "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" -ge "$LOGOFF" ]; then tail -c +$((LOGOFF + 1)) "$LOG" | tail -n 20; else tail -n 20 "$LOG"; fi 2>/dev/null';
+  return [
+    ...(opts.logOffset === undefined ? [] : [`LOGOFF=${opts.logOffset ?? ''}`]),
     `PREV=${q(opts.previous)}`,
-    `WATCH=${opts.pid === null ? "''" : String(opts.pid)}`,
+    `WATCH=${watch}`,
     observe,
     ...(opts.delayMs && opts.delayMs > 0 ? [`nap ${(opts.delayMs / 1000).toFixed(3)}`] : []),
     // 20 ms ticks for the first half second (a start or reload answers within it), then 50 ms: 40 hosts polling
@@ -256,9 +275,8 @@ export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
     ...(spec.engine === 'haup'
       ? ['echo state-begin; if [ -r "$STATE" ]; then while IFS= read -r l || [ -n "$l" ]; do printf \'%s\\n\' "$l"; done < "$STATE"; fi; echo state-end']
       : ['echo addr-begin; ip -j addr show 2>/dev/null; echo; echo addr-end']),
-    `if [ -n "$WATCH" ] && ! alive "$WATCH" || ! alive "$p"; then echo log-begin; ${log}; echo log-end; fi`,
+    `if { [ -n "$WATCH" ] && ! alive "$WATCH"; } || ! alive "$p"; then echo log-begin; ${log}; echo log-end; fi`,
   ];
-  return `${lines.join('\n')}\n`;
 }
 
 export interface WaitOutput {

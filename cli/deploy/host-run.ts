@@ -110,12 +110,15 @@ export class HostRun {
     if (action === 'none') return;
     this.acted = action;
     const t1 = clock();
-    const pid = await this.runService(serviceScript(this.deps.spec, action, { daemonReload: this.unitChanged(), rival: this.rivalToStop() }), action);
+    const timeoutMs = action === 'reload' ? this.deps.timeouts.reloadMs : this.deps.timeouts.startMs;
+    // The service script also does the first wait for readiness (one round trip instead of two).
+    const previous = action === 'reload' ? this.last.observed : '';
+    const wait = { previous, timeoutMs: Math.min(this.deps.timeouts.pollMs, timeoutMs) };
+    const { pid, first } = await this.runService(serviceScript(this.deps.spec, action, { daemonReload: this.unitChanged(), rival: this.rivalToStop(), wait }), action);
     r.timings.serviceMs = Math.round(clock() - t1);
     log(`${action === 'start' ? 'started' : action === 'reload' ? 'reloaded' : 'restarted'} ${this.daemonName()}${pid === null ? '' : ` (pid ${pid})`}`);
-    const t2 = clock();
-    await this.waitReady({ pid, configHash: this.host.engine === 'haup' ? this.configHash() : null }, action === 'reload' ? this.deps.timeouts.reloadMs : this.deps.timeouts.startMs);
-    r.timings.waitMs = Math.round(clock() - t2);
+    await this.waitReady({ pid, configHash: this.host.engine === 'haup' ? this.configHash() : null }, timeoutMs - (clock() - t1), first);
+    r.timings.waitMs = Math.round(clock() - t1 - r.timings.serviceMs);
     // The Master_Down_Timer starts when the instances do, which is when the first status appears (not the spawn).
     if (action !== 'reload') this.startedAt = clock();
     r.pidAfter = this.last.pid;
@@ -180,13 +183,16 @@ export class HostRun {
     return this.last;
   }
 
-  private async waitReady(want: ReadyWant, timeoutMs: number): Promise<void> {
+  /** Looks until the daemon is ready; `first` is a look already taken (by the service script). */
+  private async waitReady(want: ReadyWant, timeoutMs: number, first: Snapshot | null = null): Promise<void> {
     const { clock } = this.deps;
     const deadline = clock() + timeoutMs;
     let previous = want.pid !== null && this.acted !== 'reload' ? '' : this.last.observed;
+    let taken = first;
     for (;;) {
       const left = deadline - clock();
-      const snap = await this.look(previous, { pid: want.pid, timeoutMs: Math.max(20, Math.min(this.deps.timeouts.pollMs, left)) });
+      const snap = taken ?? (await this.look(previous, { pid: want.pid, timeoutMs: Math.max(20, Math.min(this.deps.timeouts.pollMs, left)) }));
+      taken = null;
       const v = readyVerdict(this.host, snap, want);
       if (v.kind === 'ok') return;
       if (v.kind === 'fail' || clock() >= deadline) {
@@ -203,7 +209,8 @@ export class HostRun {
     return this.plan.stopRival !== null && this.plan.service !== 'reload' ? this.deps.rival : undefined;
   }
 
-  private async runService(script: string, action: Action): Promise<number | null> {
+  /** Runs a service script: the daemon's pid and, when the script waited too, what that first look saw. */
+  private async runService(script: string, action: Action): Promise<{ pid: number | null; first: Snapshot | null }> {
     const t = this.deps.transport;
     const cmd = scriptCommand(this.deps.spec, script);
     const res = await t.exec(cmd, { sudo: true });
@@ -212,7 +219,13 @@ export class HostRun {
       this.rivalStopped = true;
       this.log(`stopped the ${this.host.engine === 'haup' ? 'keepalived' : 'haup agent'} that still ran (pid ${this.plan.stopRival})`);
     }
-    if (res.code === 0) return parsePid(res.stdout);
+    if (res.code === 0) {
+      const at = res.stdout.search(/^wait-begin$/m);
+      if (at < 0) return { pid: parsePid(res.stdout), first: null };
+      this.last = snapshotOf(parseWaitOutput(res.stdout.slice(at)));
+      this.recordStates();
+      return { pid: parsePid(res.stdout.slice(0, at)), first: this.last };
+    }
     const checker = this.host.engine === 'haup' ? '"haup-agent check"' : '"keepalived -t"';
     const what =
       res.code === EXIT_CHECK_FAILED

@@ -5,7 +5,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, linkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,7 @@ const spec: DaemonSpec = {
   init: 'none',
   nodePath: '/bin/sh',
   keepalivedPath: '/usr/sbin/keepalived',
+  napFifo: join(dir, 'nap.fifo'),
   paths: {
     config: join(dir, 'keepalived.conf'),
     scriptsDir: join(dir, 'scripts'),
@@ -147,6 +148,34 @@ describe('daemon scripts (supervised haup agent, real sh)', () => {
     pid = next;
   });
 
+  test('a restart can wait for the new agent in the same script: the first look already has its status', async () => {
+    writeFileSync(spec.paths.config, 'vrrp_instance D {}\n');
+    const r = await sh(serviceScript(spec, 'restart', { daemonReload: false, wait: { previous: '', timeoutMs: 3000 } }));
+    assert.equal(r.code, 0, r.stderr);
+    const [service, waited] = r.stdout.split(/^wait-begin$/m) as [string, string];
+    const next = parsePid(service) ?? 0;
+    started.push(next);
+    assert.ok(next > 0 && next !== pid && !alive(pid));
+    const snap = snapshotOf(parseWaitOutput(waited));
+    assert.equal(snap.watchAlive, true);
+    assert.equal(snap.status?.pid, next, 'the status file of the new agent, not the old one');
+    assert.equal(snap.status?.configHash, sha('vrrp_instance D {}\n'));
+    pid = next;
+  });
+
+  test('a service script that waits reports a new agent that dies at once, with its own log lines', async () => {
+    writeFileSync(spec.paths.config, 'die\n');
+    const r = await sh(serviceScript(spec, 'restart', { daemonReload: false, wait: { previous: '', timeoutMs: 5000 } }));
+    assert.equal(r.code, 0, r.stderr);
+    const out = parseWaitOutput(r.stdout.split(/^wait-begin$/m)[1] ?? '');
+    assert.equal(out.watchAlive, false);
+    assert.deepEqual(out.log, ['fake agent: refusing to run']);
+    writeFileSync(spec.paths.config, 'vrrp_instance D {}\n');
+    const again = await sh(serviceScript(spec, 'start', { daemonReload: false }));
+    pid = parsePid(again.stdout) ?? 0;
+    started.push(pid);
+  });
+
   test('the wait returns at once when the watched agent dies, with only its own log lines', async () => {
     writeFileSync(spec.paths.config, 'die\n');
     const r = await sh(serviceScript(spec, 'restart', { daemonReload: false }));
@@ -252,6 +281,7 @@ describe('daemon scripts under systemd and for keepalived', () => {
       assert.ok(took >= 250, `${shell}: the loop still waits its timeout (${took.toFixed(0)} ms)`);
       assert.match(r.stdout, /^observed-begin$/m);
     }
+    assert.ok(statSync(spec.napFifo as string).isFIFO(), 'bash napped on the FIFO it made');
   });
   test('the started agent does not inherit the nap pipe', () => {
     assert.match(serviceScript(spec, 'start', { daemonReload: false }), /run -f "\$CONF" <\/dev\/null >>"\$LOG" 2>&1 9<&- &/);

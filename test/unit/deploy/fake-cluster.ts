@@ -34,6 +34,9 @@ function words(text: string): string[] {
   return out;
 }
 
+const previousOf = (script: string) => words(/^PREV=(.*)$/m.exec(script)?.[1] ?? "''")[0] ?? '';
+const timeoutOf = (script: string) => Number(/^now; end=\$\(\(t \+ (\d+)\)\)/m.exec(script)?.[1] ?? 1);
+
 export class FakeNode {
   readonly transport: MemoryTransport;
   agent: Agent | null = null;
@@ -70,7 +73,7 @@ export class FakeNode {
     const kind = first.startsWith(MARK) ? (first.split(' ')[2] === 'service' ? first.split(' ')[4] : first.split(' ')[2]) : script.includes('state-begin') ? 'facts' : 'other';
     this.cluster.trace.push(`${this.name} ${kind}`);
     if (script.includes('state-begin') && !first.startsWith(MARK)) return this.facts(script);
-    if (first.startsWith(`${MARK} service`)) return this.service(first.split(' ')[4] as string);
+    if (first.startsWith(`${MARK} service`)) return this.serviceAndWait(first.split(' ')[4] as string, script);
     if (first.startsWith(`${MARK} wait`)) return this.wait(script);
     if (first.startsWith(`${MARK} rollback`)) return this.rollback(script);
     if (script.includes('base64 -w0')) {
@@ -113,6 +116,16 @@ export class FakeNode {
     return { code: 0, stdout: `logoff=0\npid=${this.start()}\n`, stderr: '' };
   }
 
+  /** A service script, and the wait it runs afterwards when it has one (deploy's first look for readiness). */
+  private serviceAndWait(action: string, script: string): ExecResult {
+    const res = this.service(action);
+    if (res.code !== 0 || !/^echo wait-begin$/m.test(script)) return res;
+    const pid = /^pid=(\d+)$/m.exec(res.stdout)?.[1];
+    this.cluster.trace.push(`${this.name} ready`);
+    const waited = this.waitFor(previousOf(script), pid, timeoutOf(script), 0);
+    return { ...res, stdout: `${res.stdout}wait-begin\n${waited.stdout}` };
+  }
+
   private rollback(script: string): ExecResult {
     this.cluster.events.push(`${this.name} rollback`);
     for (const m of script.matchAll(/mv -fT -- (\S+) (\S+); fi/g)) {
@@ -142,10 +155,12 @@ export class FakeNode {
   }
 
   private wait(script: string): ExecResult {
-    const previous = words(/^PREV=(.*)$/m.exec(script)?.[1] ?? "''")[0] ?? '';
     const watch = /^WATCH=(\d+)$/m.exec(script)?.[1];
-    const timeoutCs = Number(/^now; end=\$\(\(t \+ (\d+)\)\)/m.exec(script)?.[1] ?? 1);
     const delay = Number(/^nap (\d+\.\d+)$/m.exec(script)?.[1] ?? 0) * 1000;
+    return this.waitFor(previousOf(script), watch, timeoutOf(script), delay);
+  }
+
+  private waitFor(previous: string, watch: string | undefined, timeoutCs: number, delay: number): ExecResult {
     const c = this.cluster;
     c.advance(delay);
     const deadline = c.now + timeoutCs * 10;
@@ -190,7 +205,7 @@ export class FakeCluster {
   nextPid = 1000;
   /** "h2 start", "h1 reload", "h2 rollback", in the order the nodes saw them. */
   readonly events: string[] = [];
-  /** Every script a node ran, as "h1 facts", "h1 push", "h1 start", "h1 wait", ... */
+  /** Every script a node ran, as "h1 facts", "h1 push", "h1 start", "h1 wait", ... (the first wait a service script runs itself shows as "h1 ready"). */
   readonly trace: string[] = [];
   readonly nodes = new Map<string, FakeNode>();
   readonly clock = () => this.now;
