@@ -63,12 +63,7 @@ describe('parseFacts', () => {
     const script = factsScript([join(dir, 'a.conf'), join(dir, 'missing')], { stateFile: join(dir, 'state.json'), pidFile: join(dir, 'pid'), rivalPidFile: join(dir, 'rival.pid'), nodeCache: join(dir, 'node-version') });
     const f = parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' }));
     assert.equal(f.nodeVersion, process.version);
-    // The second run takes the version from the cache, keyed by the binary's size and mtime.
-    const cached = readFileSync(join(dir, 'node-version'), 'utf8').trim().split(' ');
-    writeFileSync(join(dir, 'node-version'), `${cached[0]} ${cached[1]} v99.0.0\n`);
-    assert.equal(parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' })).nodeVersion, 'v99.0.0');
-    writeFileSync(join(dir, 'node-version'), `1 2 v99.0.0\n`);
-    assert.equal(parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' })).nodeVersion, process.version, 'a changed binary is asked again');
+    assert.equal(f.nodePath, execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim(), 'the node `command -v` finds');
     assert.equal(f.uid, process.getuid?.() ?? f.uid);
     assert.deepEqual(f.files.get(join(dir, 'a.conf')), { sha256: sha256(conf.content), mode: 0o600, uid: process.getuid?.() ?? 0 });
     assert.equal(f.files.get(join(dir, 'missing')), null);
@@ -92,10 +87,37 @@ describe('parseFacts', () => {
     assert.equal(f.nodeVersion, 'v18.20.8');
     assert.equal(f.nodePath, join(dir, 'bin', 'node'));
     assert.ok(!existsSync(join(dir, 'started')), 'node was not started');
-    rmSync(join(dir, 'cache'), { recursive: true });
+    assert.ok(!existsSync(join(dir, 'cache')), 'nothing to cache when the header answers');
     writeFileSync(join(dir, 'include', 'node', 'node_version.h'), '#define NODE_MAJOR_VERSION 18\n#define NODE_MINOR_VERSION x\n#define NODE_PATCH_VERSION 8\n');
     assert.equal(facts().nodeVersion, 'v1.2.3', 'a header it cannot read makes it ask node');
     assert.equal(readFileSync(join(dir, 'started'), 'utf8'), 'started\n');
+    // Without a usable header the answer is cached under the binary's size and mtime: node is not asked again.
+    assert.equal(facts().nodeVersion, 'v1.2.3');
+    assert.equal(readFileSync(join(dir, 'started'), 'utf8'), 'started\n', 'the second run read the cache');
+    const [size, mtime] = readFileSync(join(dir, 'cache', 'node-version'), 'utf8').trim().split(' ');
+    writeFileSync(join(dir, 'cache', 'node-version'), `${size} ${mtime} v99.0.0\n`);
+    assert.equal(facts().nodeVersion, 'v99.0.0', 'the version comes from the cache');
+    writeFileSync(join(dir, 'cache', 'node-version'), '1 2 v99.0.0\n');
+    assert.equal(facts().nodeVersion, 'v1.2.3', 'a changed binary is asked again');
+    assert.equal(readFileSync(join(dir, 'started'), 'utf8'), 'started\nstarted\n');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  test('finds node on $PATH like `command -v`: the first executable file, skipping directories and plain files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haup-facts-'));
+    for (const d of ['a', 'b', 'c', 'd']) mkdirSync(join(dir, d));
+    mkdirSync(join(dir, 'a', 'node'));
+    writeFileSync(join(dir, 'b', 'node'), 'not executable');
+    writeFileSync(join(dir, 'c', 'node'), '#!/bin/sh\necho v20.0.1\n');
+    chmodSync(join(dir, 'c', 'node'), 0o755);
+    writeFileSync(join(dir, 'd', 'node'), '#!/bin/sh\necho v9.9.9\n');
+    chmodSync(join(dir, 'd', 'node'), 0o755);
+    const path = ['a', 'b', '', 'c', 'd'].map((d) => (d === '' ? '' : join(dir, d))).join(':');
+    const f = parseFacts(execFileSync('/bin/sh', ['-c', factsScript([], { stateFile: null, pidFile: join(dir, 'pid'), nodeCache: join(dir, 'cache') })], { encoding: 'utf8', env: { ...process.env, PATH: path } }));
+    assert.equal(f.nodePath, join(dir, 'c', 'node'));
+    assert.equal(f.nodeVersion, 'v20.0.1');
+    const none = parseFacts(execFileSync('/bin/sh', ['-c', factsScript([], { stateFile: null, pidFile: join(dir, 'pid'), nodeCache: join(dir, 'cache') })], { encoding: 'utf8', env: { ...process.env, PATH: join(dir, 'a') } }));
+    assert.equal(none.nodePath, null);
+    assert.equal(none.nodeVersion, null);
     rmSync(dir, { recursive: true, force: true });
   });
 });
