@@ -105,11 +105,11 @@ describe('deploy orchestration', () => {
     assert.ok(cluster.now >= 3000, 'it waited for the Master_Down_Interval');
   });
 
-  test('takes few round trips per host: facts, one push, one service command and a few waits', async () => {
+  test('takes few round trips per host: facts, one push, one service command that also waits, and a converge poll', async () => {
     const inv = inventory();
     const cold = await deploy({ inventory: inv, limit: ['p1'], json: true });
-    // master: facts, push, start, ready, converge poll; backup: facts, push, start, ready
-    assert.deepEqual(cold.report?.hosts.map((h) => [h.host, h.roundTrips]), [['h1', 5], ['h2', 4]]);
+    // master: facts, push, start (+ ready), converge poll; backup: facts, push, start (+ ready)
+    assert.deepEqual(cold.report?.hosts.map((h) => [h.host, h.roundTrips]), [['h1', 4], ['h2', 3]]);
     for (const n of cluster.nodes.values()) n.transport.roundTrips = 0;
     const noop = await deploy({ inventory: inv, limit: ['p1'], json: true });
     assert.deepEqual(noop.report?.hosts.map((h) => h.roundTrips), [1, 1]);
@@ -227,8 +227,8 @@ describe('deploy orchestration', () => {
   test('changes at most --concurrency pair groups at once', async () => {
     await deploy({ inventory: inventory(), concurrency: 1 });
     const t = cluster.trace.filter((e) => !e.endsWith('facts'));
-    const p1Ready = Math.max(t.indexOf('h1 wait'), t.indexOf('h2 wait'));
-    assert.ok(t.indexOf('h3 start') > p1Ready, t.join(', '));
+    const p1Ready = Math.max(t.indexOf('h1 ready'), t.indexOf('h2 ready'));
+    assert.ok(t.indexOf('h1 ready') >= 0 && t.indexOf('h2 ready') >= 0 && t.indexOf('h3 start') > p1Ready, t.join(', '));
     cluster.trace.length = 0;
     setup();
     await deploy({ inventory: inventory() });
@@ -246,13 +246,14 @@ describe('deploy orchestration', () => {
   test('gives a cold nopreempt pair to its master by starting the backup only once the master runs', async () => {
     await deploy({ inventory: inventory({ preempt: false }), limit: ['p1'] });
     assert.deepEqual(cluster.events, ['h1 start', 'h2 start']);
-    assert.ok(cluster.trace.indexOf('h1 wait') < cluster.trace.indexOf('h2 start'), cluster.trace.join(', '));
+    assert.ok(cluster.trace.indexOf('h1 ready') >= 0 && cluster.trace.indexOf('h1 ready') < cluster.trace.indexOf('h2 start'), cluster.trace.join(', '));
     assert.equal(state('h1', 51), 'MASTER');
   });
 
-  test('starts both nodes of a cold preempt pair at once', async () => {
+  test('starts the master of a cold preempt pair first too, and the backup once the master is ready', async () => {
     await deploy({ inventory: inventory(), limit: ['p1'] });
-    assert.ok(cluster.trace.indexOf('h2 start') < cluster.trace.indexOf('h1 wait'), cluster.trace.join(', '));
+    assert.deepEqual(cluster.events, ['h1 start', 'h2 start']);
+    assert.ok(cluster.trace.indexOf('h1 ready') >= 0 && cluster.trace.indexOf('h1 ready') < cluster.trace.indexOf('h2 start'), cluster.trace.join(', '));
     assert.equal(state('h1', 51), 'MASTER');
   });
 
@@ -262,7 +263,7 @@ describe('deploy orchestration', () => {
     cluster.trace.length = 0;
     await deploy({ inventory: inventory({ p1Master: 150 }), limit: ['p1'] });
     const t = cluster.trace.filter((e) => !e.endsWith('facts'));
-    assert.deepEqual(t.slice(0, 3), ['h2 reload', 'h2 wait', 'h1 reload'], t.join(', '));
+    assert.deepEqual(t.slice(0, 3), ['h2 reload', 'h2 ready', 'h1 reload'], t.join(', '));
   });
 
   test('shows a diff of changed files with the password redacted', async () => {
