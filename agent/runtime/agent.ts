@@ -7,7 +7,7 @@ import type { HaupConfig, SyncGroupConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { LinkState } from '../net/link-watch.js';
 import type { ReceivedPacket } from '../net/socket.js';
-import { writeStatus, type AgentStatus } from '../status.js';
+import { writeStatus } from '../status.js';
 import { step } from '../vrrp/fsm.js';
 import type { Action, Event, VirtualRouter } from '../vrrp/fsm-types.js';
 import { advertExpectation } from '../vrrp/instance.js';
@@ -17,10 +17,10 @@ import { RuntimeInstance, type InstanceHost } from './instance.js';
 import { garpFacts, readInterfaces, type GarpFacts } from './interfaces.js';
 import { LinkPool } from './links.js';
 import { groupNotifyCalls, instanceNotifyCalls, type NotifyCall } from './notify.js';
-import { classifyPacket, packetArrival } from './receive.js';
+import { classifyPacket, packetArrival, socketVrids, type Receiver } from './receive.js';
 import { ScriptPool, describeResult, scriptPermit, type ScriptPolicy } from './scripts.js';
 import { SocketPool, type OpenSocket, type SocketOpener } from './sockets.js';
-import { instanceStatus, stateName } from './status-view.js';
+import { instanceStatus, socketStatus, stateName, type AgentStatusWithSockets } from './status-view.js';
 import { healthEvents, instanceHealth, trackedFor } from './tracking.js';
 
 export interface AgentOptions {
@@ -50,6 +50,19 @@ const STATUS_EVERY_MS = 5000;
  */
 const PREPARE_EVERY_MS = 10_000;
 const DROP_LOG_EVERY_MS = 60_000;
+/**
+ * The drain sockets (other routers' VRIDs, see VrrpSocket.filterVrids) are read this often, and before
+ * the status file is written. Their 1 MiB buffers hold some 2500 packets: a second of 255 VRIDs at
+ * advert_int 0.1.
+ */
+const DRAIN_EVERY_MS = 1000;
+
+/** The classification context of one socket: its receivers and the VRIDs the agent's other sockets on the link serve. */
+interface SocketReceivers {
+  members: RuntimeInstance[];
+  receivers: Receiver[];
+  elsewhere: Set<number>;
+}
 
 export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   readonly log: Logger;
@@ -73,6 +86,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   private readonly startedAt = new Date().toISOString();
   private readonly dropLogged = new Map<string, number>();
   private readonly waitingLogged = new Set<string>();
+  private drainTimer: NodeJS.Timeout | undefined;
   readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly opts: AgentOptions) {
@@ -257,27 +271,112 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
     // kernel's receive timestamp (packetArrival), not from when the event loop read the socket, nor from
     // after decoding and checking it.
     const at = packetArrival(this.clock(), packet.ageMs);
+    sock.stats.read++;
     try {
-      const members = [...this.instances.values()].filter((i) => i.socketKey === sock.key && !i.stopped);
-      const elsewhere = new Set(
-        [...this.instances.values()].filter((i) => i.socketKey !== sock.key && i.cfg.family === sock.family && i.cfg.interface === sock.ifname).map((i) => i.cfg.vrid),
-      );
-      const receivers = members.map((i) => ({ name: i.name, vrid: i.cfg.vrid, expectation: advertExpectation(i.cfg), checkTtl: i.cfg.unicastPeers.length === 0 }));
-      const d = classifyPacket(packet, sock.family, receivers, elsewhere);
-      if (d.kind === 'advert') {
-        const inst = this.instances.get(d.instance) as RuntimeInstance;
-        inst.count('received');
-        if (d.priority === 0) inst.count('priority-zero-received');
-        this.feed(inst, { type: 'advert', src: d.src, priority: d.priority, intervalCs: d.intervalCs }, at, packet.ageMs);
-      } else if (d.kind === 'drop') {
-        for (const n of d.instances) this.instances.get(n)?.count(d.reason);
-        this.logDrop(d.instances, d.reason, d.detail, d.src);
-        this.refreshStatus();
-      }
+      this.deliver(sock, this.receiversOf(sock), packet, at);
     } catch (err) {
       // A packet must never take the agent down (issue 3: "a malformed packet can never crash it").
       this.log.error(`packet from ${packet.src} on ${sock.ifname}: ${(err as Error).stack ?? String(err)}`);
     }
+  }
+
+  private receiversOf(sock: OpenSocket): SocketReceivers {
+    const members = [...this.instances.values()].filter((i) => i.socketKey === sock.key && !i.stopped);
+    const elsewhere = new Set(
+      [...this.instances.values()].filter((i) => i.socketKey !== sock.key && i.cfg.family === sock.family && i.cfg.interface === sock.ifname).map((i) => i.cfg.vrid),
+    );
+    const receivers = members.map((i) => ({ name: i.name, vrid: i.cfg.vrid, expectation: advertExpectation(i.cfg), checkTtl: i.cfg.unicastPeers.length === 0 }));
+    return { members, receivers, elsewhere };
+  }
+
+  /** Classifies one packet and counts or feeds it; `at` undefined: a drained packet, never fed to the state machine. */
+  private deliver(sock: OpenSocket, ctx: SocketReceivers, packet: ReceivedPacket, at: number | undefined): void {
+    const d = classifyPacket(packet, sock.family, ctx.receivers, ctx.elsewhere);
+    if (d.kind === 'advert') {
+      if (at === undefined) {
+        sock.stats.stale++;
+        return;
+      }
+      const inst = this.instances.get(d.instance) as RuntimeInstance;
+      inst.count('received');
+      if (d.priority === 0) inst.count('priority-zero-received');
+      this.feed(inst, { type: 'advert', src: d.src, priority: d.priority, intervalCs: d.intervalCs }, at, packet.ageMs);
+    } else if (d.kind === 'drop') {
+      for (const n of d.instances) this.instances.get(n)?.count(d.reason);
+      this.logDrop(d.instances, d.reason, d.detail, d.src);
+      if (at !== undefined) this.refreshStatus();
+    }
+  }
+
+  /**
+   * Reads one socket's drain socket (packets of VRIDs it does not serve, see VrrpSocket.filterVrids) and
+   * classifies them exactly as if each had woken the loop, so the per-reason counters do not depend on the
+   * filter. Packets the kernel dropped there (buffer full) are counted as "vrid", like an unknown VRID:
+   * against every instance on the socket.
+   */
+  private drainSocket(sock: OpenSocket): void {
+    let batch;
+    try {
+      batch = sock.sock.drain?.();
+    } catch (err) {
+      this.log.error(`socket ${sock.key}: reading its other-VRID queue: ${(err as Error).message}`);
+      return;
+    }
+    if (!batch || (batch.packets.length === 0 && batch.dropped === 0)) return;
+    const ctx = this.receiversOf(sock);
+    for (const packet of batch.packets) {
+      sock.stats.drained++;
+      try {
+        this.deliver(sock, ctx, packet, undefined);
+      } catch (err) {
+        this.log.error(`packet from ${packet.src} on ${sock.ifname}: ${(err as Error).stack ?? String(err)}`);
+      }
+    }
+    if (batch.dropped > 0) {
+      sock.stats.overflow += batch.dropped;
+      for (const m of ctx.members) m.count('vrid', batch.dropped);
+    }
+    this.refreshStatus();
+  }
+
+  drainAll(): void {
+    for (const s of this.sockets.all()) this.drainSocket(s);
+  }
+
+  /**
+   * Gives every socket the VRID filter its instances need (own VRIDs wake the loop; the rest is drained),
+   * after reading what its drain socket holds under the old filter. A socket whose filter cannot be
+   * attached passes every packet, as without filters; an addon without filters changes nothing.
+   */
+  syncFilters(): void {
+    const members = [...this.instances.values()].map((i) => ({ socketKey: i.socketKey, stopped: i.stopped, vrid: i.cfg.vrid, family: i.cfg.family, ifname: i.cfg.interface }));
+    for (const s of this.sockets.all()) {
+      if (!s.sock.filterVrids) continue;
+      const { own, elsewhere } = socketVrids(s.key, s.family, s.ifname, members);
+      const filter = `${own.join(',')}|${elsewhere.join(',')}`;
+      if (s.filter === filter) continue;
+      this.drainSocket(s);
+      try {
+        s.sock.filterVrids(own, elsewhere);
+        s.filter = filter;
+      } catch (err) {
+        if (s.filter !== 'failed') this.log.warn(`socket ${s.key}: cannot attach its VRID filter (${(err as Error).message}); every packet wakes the agent`);
+        s.filter = 'failed';
+      }
+    }
+  }
+
+  /** Reads the drain sockets (and re-checks the filters) every DRAIN_EVERY_MS; the timer does not keep the process alive. */
+  startDraining(): void {
+    this.drainTimer ??= setInterval(() => {
+      this.syncFilters();
+      this.drainAll();
+    }, DRAIN_EVERY_MS).unref();
+  }
+
+  stopDraining(): void {
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
   }
 
   private logDrop(instances: string[], reason: string, detail: string, src: string): void {
@@ -361,7 +460,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   // ---------------------------------------------------------------------------------------------
   // Status
 
-  statusSnapshot(): AgentStatus {
+  statusSnapshot(): AgentStatusWithSockets {
     const now = new Date().toISOString();
     return {
       agent: 'haup-agent',
@@ -390,11 +489,13 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
           ],
         }),
       ),
+      sockets: this.sockets.all().map(socketStatus),
     };
   }
 
   writeStatusNow(): void {
     this.statusWrittenAt = this.clock();
+    this.drainAll(); // the other-VRID counters are as fresh as the rest
     try {
       writeStatus(this.opts.stateFile, this.statusSnapshot());
       this.statusError = undefined;

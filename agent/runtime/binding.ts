@@ -60,6 +60,10 @@ export interface BinderHost<T extends Bindable> {
   priorityOf(inst: T): number;
   feed(inst: T, ev: Event): void;
   refreshHealth(inst: T): void;
+  /** Reads the drain sockets before instances join a socket (their packets are classified as they were queued). */
+  drainAll?(): void;
+  /** Instances joined sockets: attach the VRID filters they now need. */
+  syncFilters?(): void;
 }
 
 /** While an instance is unbound with its link up (e.g. no address yet), binding is retried this often. */
@@ -162,6 +166,7 @@ export class Binder<T extends Bindable> {
       this.host.log.warn(`${inst.name}: interface ${ifname} is up but has no ${what} to send adverts from yet; staying in FAULT until it has`);
     }
     if (ready.length === 0) return;
+    this.host.drainAll?.();
     try {
       this.host.sockets.sync([...this.boundSpecs(), ...ready.map((r) => r.spec)]);
     } catch (err) {
@@ -176,5 +181,6 @@ export class Binder<T extends Bindable> {
       this.host.feed(inst, { type: 'reload', config: routerConfig(inst.cfg, source), priority: this.host.priorityOf(inst) });
       this.host.refreshHealth(inst);
     }
+    this.host.syncFilters?.();
   }
 }

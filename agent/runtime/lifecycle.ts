@@ -91,6 +91,8 @@ export async function startAgent(agent: Agent, config: HaupConfig, hash: string)
   });
   agent.log.info(`starting ${list.length} instance${list.length === 1 ? '' : 's'}: ${list.join('; ') || 'none'}`);
   for (const w of prep.waiting) agent.log.warn(w.why);
+  agent.syncFilters();
+  agent.startDraining();
   for (const inst of agent.instances.values()) agent.refreshHealth(inst);
   agent.binder.update();
   agent.writeStatusNow();
@@ -133,6 +135,8 @@ export async function reloadAgent(agent: Agent): Promise<void> {
     return;
   }
   if (agent.stopping) return;
+  // What the drain sockets hold was queued under the old configuration: classify it with the old receivers.
+  agent.drainAll();
   const plan = planReload(old.instances, next.instances);
   const removed = plan.remove.map((r) => agent.instances.get(r.name)).filter((i): i is RuntimeInstance => i !== undefined);
   const prepared = new Map(prep.prepared.map((p) => [p.cfg.name, p]));
@@ -182,6 +186,7 @@ export async function reloadAgent(agent: Agent): Promise<void> {
   agent.instances.clear();
   for (const [name, inst] of instances) agent.instances.set(name, inst);
   agent.sockets.sync(agent.binder.boundSpecs());
+  agent.syncFilters();
   for (const inst of agent.instances.values()) agent.refreshHealth(inst);
   agent.binder.update();
   agent.writeStatusNow();
@@ -203,6 +208,8 @@ export async function stopAgent(agent: Agent, why: string): Promise<void> {
     inst.cancelTimers();
   }
   await Promise.race([Promise.allSettled([...all.map((i) => i.vipsSettled()), ...agent.inFlight]), sleep(5000)]);
+  agent.stopDraining();
+  agent.drainAll();
   agent.sockets.closeAll();
   agent.writeStatusNow();
   agent.log.info('stopped');

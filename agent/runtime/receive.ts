@@ -72,3 +72,31 @@ export function classifyPacket(pkt: RawPacket, family: 4 | 6, receivers: readonl
   if (!valid.ok) return { kind: 'drop', instances: [receiver.name], reason: valid.reason, detail: valid.detail, src: advert.src };
   return { kind: 'advert', instance: receiver.name, src: advert.src, priority: advert.priority, intervalCs: advert.intervalCs };
 }
+
+/** What socketVrids needs to know of an instance. */
+export interface SocketMember {
+  socketKey: string;
+  stopped: boolean;
+  vrid: number;
+  family: 4 | 6;
+  ifname: string;
+}
+
+/**
+ * The VRIDs a socket's packets are classified against: `own`, those of its running instances (the
+ * receivers), and `elsewhere`, those of the agent's other instances on the same link and family (their
+ * own socket counts them: classifyPacket ignores them). The socket's VRID filter passes exactly `own` to
+ * the event loop, and its drain socket keeps what is in neither, so that every packet classifyPacket
+ * would count still reaches it. Sorted, without repeats. Pure.
+ */
+export function socketVrids(key: string, family: 4 | 6, ifname: string, members: Iterable<SocketMember>): { own: number[]; elsewhere: number[] } {
+  const own = new Set<number>();
+  const elsewhere = new Set<number>();
+  for (const m of members) {
+    if (m.socketKey === key) {
+      if (!m.stopped) own.add(m.vrid);
+    } else if (m.family === family && m.ifname === ifname) elsewhere.add(m.vrid);
+  }
+  const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
+  return { own: sorted(own), elsewhere: sorted(elsewhere) };
+}

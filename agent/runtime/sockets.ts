@@ -10,9 +10,24 @@ export interface SocketSpec {
   multicast: boolean;
 }
 
+/** Packets a socket handed to the agent, by path (the status file shows them per socket). */
+export interface SocketStats {
+  /** Read one by one as the event loop woke for them (own VRIDs, and all packets without a VRID filter). */
+  read: number;
+  /** Read in batches from the drain socket (other VRIDs, classified and counted like the rest). */
+  drained: number;
+  /** Drained packets that classified as adverts for an instance: queued before its VRID was served here, or the drain copy of a packet seen while filters were swapped. Not fed to the state machine. */
+  stale: number;
+  /** Packets the kernel dropped on the drain socket (its buffer was full); counted as "vrid" drops. */
+  overflow: number;
+}
+
 export interface OpenSocket extends SocketSpec {
   key: string;
   sock: VrrpSocket;
+  stats: SocketStats;
+  /** The VRID filter last attached ("own|exclude" VRIDs), or undefined while the socket passes every packet. */
+  filter?: string;
 }
 
 export function socketKey(s: SocketSpec): string {
@@ -49,7 +64,7 @@ export class SocketPool {
       for (const [key, s] of specs) {
         if (this.open.has(key)) continue;
         const sock = this.opener({ family: s.family, ifname: s.ifname, srcAddr: s.src, multicast: s.multicast });
-        fresh.push({ ...s, key, sock });
+        fresh.push({ ...s, key, sock, stats: { read: 0, drained: 0, stale: 0, overflow: 0 } });
       }
     } catch (err) {
       for (const f of fresh) f.sock.close();

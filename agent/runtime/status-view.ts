@@ -2,6 +2,7 @@
 import type { VrrpInstance } from '../config/schema.js';
 import type { State, VirtualRouter } from '../vrrp/fsm-types.js';
 import type { AgentStatus, InstanceStateName, InstanceStatus } from '../status.js';
+import type { OpenSocket, SocketStats } from './sockets.js';
 
 const STATE_NAME: Record<State, InstanceStateName> = { initialize: 'INIT', backup: 'BACKUP', master: 'MASTER', fault: 'FAULT' };
 
@@ -22,6 +23,21 @@ export interface InstanceView {
   lastTransitionAt: string | null;
   counters: Record<string, number>;
   tracks: InstanceStatus['tracks'];
+}
+
+/** One VRRP socket in the status file: which VRIDs wake the agent, and how its packets were read. */
+export interface SocketStatus extends SocketStats {
+  socket: string;
+  /** VRIDs whose packets wake the agent (the VRID filter), or null when every packet does (no filter: an older addon, or it could not be attached). */
+  wakeVrids: number[] | null;
+}
+
+/** The status file as the running agent writes it: agent/status.ts's fields plus its sockets. */
+export type AgentStatusWithSockets = AgentStatus & { sockets: SocketStatus[] };
+
+export function socketStatus(s: Pick<OpenSocket, 'key' | 'stats' | 'filter'>): SocketStatus {
+  const own = s.filter === undefined || s.filter === 'failed' ? null : s.filter.split('|')[0] ?? '';
+  return { socket: s.key, wakeVrids: own === null ? null : own.split(',').filter(Boolean).map(Number), ...s.stats };
 }
 
 export function instanceStatus(v: InstanceView): InstanceStatus {
