@@ -34,6 +34,11 @@ export interface AgentOptions {
   clock?: () => number;
   /** Opens VRRP sockets (default: the raw-socket addon); tests pass fakes. */
   openSocket?: SocketOpener;
+  /**
+   * Attach VRID filters to the sockets (default: yes, unless the environment has HAUP_VRID_FILTER=off, which
+   * bench/vrid-noise.ts uses to measure the agent without them; every packet then wakes it, as with an older addon).
+   */
+  vridFilters?: boolean;
 }
 
 /** Notify scripts are not waited for, but one that hangs this long is killed. */
@@ -87,11 +92,13 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   private readonly dropLogged = new Map<string, number>();
   private readonly waitingLogged = new Set<string>();
   private drainTimer: NodeJS.Timeout | undefined;
+  private readonly vridFilters: boolean;
   readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly opts: AgentOptions) {
     this.log = opts.log;
     this.now = opts.clock ?? (() => performance.now());
+    this.vridFilters = opts.vridFilters ?? process.env.HAUP_VRID_FILTER !== 'off';
     this.sockets = new SocketPool(
       (s, p) => this.onPacket(s, p),
       (s, err) => this.log.error(`socket ${s.key}: ${err.message}`),
@@ -349,6 +356,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
    * attached passes every packet, as without filters; an addon without filters changes nothing.
    */
   syncFilters(): void {
+    if (!this.vridFilters) return;
     const members = [...this.instances.values()].map((i) => ({ socketKey: i.socketKey, stopped: i.stopped, vrid: i.cfg.vrid, family: i.cfg.family, ifname: i.cfg.interface }));
     for (const s of this.sockets.all()) {
       if (!s.sock.filterVrids) continue;

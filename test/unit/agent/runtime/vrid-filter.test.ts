@@ -86,7 +86,7 @@ afterEach(() => {
 });
 
 /** An Agent with backup instances bound to fake sockets (the instance's spec: SPEC unless given). */
-function agentWith(filterable: boolean, bound: { cfg: VrrpInstance; spec?: SocketSpec }[]) {
+function agentWith(filterable: boolean, bound: { cfg: VrrpInstance; spec?: SocketSpec }[], vridFilters?: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'haup-vrid-filter-'));
   const stateFile = join(dir, 'agent-state.json');
   const sockets = new Map<string, FakeSocket>();
@@ -95,6 +95,7 @@ function agentWith(filterable: boolean, bound: { cfg: VrrpInstance; spec?: Socke
     stateFile,
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     clock: () => 5000,
+    ...(vridFilters === undefined ? {} : { vridFilters }),
     openSocket: (o) => {
       const s = fakeSocket(o, filterable);
       sockets.set(`${o.srcAddr}`, s);
@@ -213,6 +214,14 @@ describe('VRID filters on the agent side', () => {
     assert.equal(s.instances[0]?.counters.vrid, 1);
     assert.deepEqual(s.sockets[0]?.wakeVrids, null);
     assert.equal(s.sockets[0]?.read, 1);
+  });
+
+  test('with VRID filters turned off (HAUP_VRID_FILTER=off) no filter is attached and every packet wakes the agent', () => {
+    const { agent, sock, status } = agentWith(true, [{ cfg: v3(51) }], false);
+    agent.syncFilters();
+    sock().arrive(advert(77));
+    assert.deepEqual(sock().filters, []);
+    assert.deepEqual(status().sockets[0], { socket: socketKey(SPEC), wakeVrids: null, read: 1, drained: 0, stale: 0, overflow: 0 });
   });
 });
 
