@@ -914,6 +914,7 @@ static napi_value js_drain(napi_env env, napi_callback_info info) {
     if (r == -1) continue;
     if (r == 0) break;
     if (r == -2) {
+      if (count > 0) break; /* hand over what was read; the next drain() reports it if it persists */
       throw_errno(env, errno, "recvmsg", s->ifname);
       return NULL;
     }
