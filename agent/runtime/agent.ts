@@ -56,11 +56,14 @@ const STATUS_EVERY_MS = 5000;
 const PREPARE_EVERY_MS = 10_000;
 const DROP_LOG_EVERY_MS = 60_000;
 /**
- * The drain sockets (other routers' VRIDs, see VrrpSocket.filterVrids) are read this often, and before
- * the status file is written. Their 1 MiB buffers hold some 2500 packets: a second of 255 VRIDs at
- * advert_int 0.1.
+ * The drain sockets (other routers' VRIDs, see VrrpSocket.filterVrids) are read on a wakeup the agent has
+ * anyway (an advert sent or received) once this long has passed since the last read, before the status file
+ * is written, and by a timer of their own only when no such wakeup read them for DRAIN_LATEST_MS (the timer
+ * is pushed back on every read, so an instance advertising or hearing adverts every second or two costs no
+ * extra wakeup). Their 1 MiB buffers hold some 2500 packets: two seconds of 125 VRIDs at advert_int 0.1.
  */
-const DRAIN_EVERY_MS = 1000;
+const DRAIN_AFTER_MS = 500;
+const DRAIN_LATEST_MS = 2000;
 
 /** The classification context of one socket: its receivers and the VRIDs the agent's other sockets on the link serve. */
 interface SocketReceivers {
@@ -92,6 +95,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   private readonly dropLogged = new Map<string, number>();
   private readonly waitingLogged = new Set<string>();
   private drainTimer: NodeJS.Timeout | undefined;
+  private drainedAt = -Infinity;
   private readonly vridFilters: boolean;
   readonly inFlight = new Set<Promise<unknown>>();
 
@@ -167,6 +171,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
       this.draining = false;
     }
     this.refreshStatus();
+    if (this.drainTimer && this.clock() - this.drainedAt >= DRAIN_AFTER_MS) this.readOtherVrids();
   }
 
   /** Rewrites the status file (coalesced, on this wakeup) if it was last written STATUS_EVERY_MS ago. */
@@ -347,6 +352,8 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   }
 
   drainAll(): void {
+    this.drainedAt = this.clock();
+    this.drainTimer?.refresh();
     for (const s of this.sockets.all()) this.drainSocket(s);
   }
 
@@ -374,12 +381,18 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
     }
   }
 
-  /** Reads the drain sockets (and re-checks the filters) every DRAIN_EVERY_MS; the timer does not keep the process alive. */
+  /**
+   * From now on the drain sockets are read on the agent's wakeups, and at the latest every DRAIN_LATEST_MS
+   * by a timer; the timer does not keep the process alive.
+   */
   startDraining(): void {
-    this.drainTimer ??= setInterval(() => {
-      this.syncFilters();
-      this.drainAll();
-    }, DRAIN_EVERY_MS).unref();
+    this.drainTimer ??= setInterval(() => this.readOtherVrids(), DRAIN_LATEST_MS).unref();
+  }
+
+  /** Re-checks the filters (cheap when nothing changed), then reads the drain sockets. */
+  private readOtherVrids(): void {
+    this.syncFilters();
+    this.drainAll();
   }
 
   stopDraining(): void {

@@ -90,11 +90,12 @@ function agentWith(filterable: boolean, bound: { cfg: VrrpInstance; spec?: Socke
   const dir = mkdtempSync(join(tmpdir(), 'haup-vrid-filter-'));
   const stateFile = join(dir, 'agent-state.json');
   const sockets = new Map<string, FakeSocket>();
+  const clock = { now: 5000 };
   const agent = new Agent({
     configFile: '/etc/haup/keepalived.conf',
     stateFile,
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-    clock: () => 5000,
+    clock: () => clock.now,
     ...(vridFilters === undefined ? {} : { vridFilters }),
     openSocket: (o) => {
       const s = fakeSocket(o, filterable);
@@ -121,7 +122,7 @@ function agentWith(filterable: boolean, bound: { cfg: VrrpInstance; spec?: Socke
     agent.writeStatusNow();
     return JSON.parse(readFileSync(stateFile, 'utf8')) as ReturnType<Agent['statusSnapshot']>;
   };
-  return { agent, sock, status };
+  return { agent, sock, status, clock };
 }
 
 function advert(vrid: number, opts: { ttl?: number; corrupt?: boolean; priority?: number } = {}): ReceivedPacket {
@@ -166,6 +167,23 @@ describe('VRID filters on the agent side', () => {
     agent.syncFilters();
     for (let i = 0; i < 7; i++) sock().arrive(advert(90));
     assert.equal(status().instances[0]?.counters.vrid, 7);
+  });
+
+  test('once draining has started, a wakeup the agent has anyway reads the drain queue, at most every 500 ms', () => {
+    const { agent, sock, clock } = agentWith(true, [{ cfg: v3(51) }]);
+    agent.syncFilters();
+    agent.startDraining();
+    const vrid = () => agent.instances.get('VI_51')?.counters.vrid;
+    for (let i = 0; i < 3; i++) sock().arrive(advert(77));
+    sock().arrive(advert(51)); // our master's advert wakes the agent
+    assert.equal(vrid(), 3);
+    sock().arrive(advert(77));
+    clock.now += 499;
+    sock().arrive(advert(51));
+    assert.equal(vrid(), 3);
+    clock.now += 1;
+    sock().arrive(advert(51));
+    assert.equal(vrid(), 4);
   });
 
   test('packets the kernel dropped on the drain socket count as another VRID, for every instance on the socket', () => {
