@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { formatError, HaupError, EXIT_USAGE } from './errors.js';
 import { commands } from './commands/index.js';
+import { skipHelpCache } from './commands/help-cache.js';
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
         throw new HaupError('HAUP_USAGE', msg ?? 'invalid command line', { hint: 'run "haup --help" for the commands and their options' });
       });
     for (const cmd of commands) parser = parser.command(cmd);
+    skipHelpCache(parser);
     await parser.parseAsync();
   } catch (err) {
     process.stderr.write(`${formatError(err, { verbose, color: Boolean(process.stderr.isTTY) })}\n`);
