@@ -11,6 +11,8 @@ export interface TemplateSource {
   text: string;
   /** Where it came from, for messages (a file path). */
   origin: string;
+  /** Handlebars.precompile(text, COMPILE_OPTIONS) from the build, when the text is one it knew (templates.ts). */
+  precompiled?: TemplateSpecification | undefined;
 }
 
 export type TemplateSet = ReadonlyMap<string, TemplateSource>;
@@ -59,7 +61,10 @@ class Renderer {
   constructor(private readonly templates: TemplateSet) {
     this.hb = createHandlebars();
     for (const t of templates.values()) {
-      if (t.name.startsWith('_')) this.hb.registerPartial(t.name.slice(1).replace(/\.hbs$/, '').replace(/\.[^.]*$/, ''), t.text);
+      if (!t.name.startsWith('_')) continue;
+      const name = t.name.slice(1).replace(/\.hbs$/, '').replace(/\.[^.]*$/, '');
+      // A text partial compiles on first use with the calling template's options: COMPILE_OPTIONS, as precompiled.
+      this.hb.registerPartial(name, t.precompiled ? this.hb.template(t.precompiled) : t.text);
     }
   }
 
@@ -101,7 +106,7 @@ class Renderer {
       });
     }
     // Handlebars compiles lazily: syntax errors surface on the first call, wrapped by file().
-    const fn: Compiled = this.hb.compile(source.text, COMPILE_OPTIONS);
+    const fn: Compiled = source.precompiled ? this.hb.template(source.precompiled) : this.hb.compile(source.text, COMPILE_OPTIONS);
     this.cache.set(name, fn);
     return fn;
   }
