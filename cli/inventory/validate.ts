@@ -1,6 +1,6 @@
 // Validates a parsed inventory and builds its model. Pure: the environment and secret files come in as
 // inputs. Returns every problem at once (structure per pair, then the rules within and across pairs).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { buildModel } from './build-model.js';
 import { crossPairProblems } from './cross-rules.js';
 import { interpolate, type Env } from './interpolate.js';
@@ -27,8 +27,8 @@ export interface ValidateResult {
 }
 
 /** The top level with pairs left unparsed: each pair is parsed on its own below. */
-const TopLevel = Inventory.extend({
-  pairs: z.array(z.unknown(), { error: 'must be a list — list the pairs under pairs:' }).min(1, { error: 'is empty — add at least one pair' }),
+const TopLevel = z.extend(Inventory, {
+  pairs: z.array(z.unknown(), { error: 'must be a list — list the pairs under pairs:' }).check(z.minLength(1, { error: 'is empty — add at least one pair' })),
 });
 
 export function validateInventory(raw: unknown, opts: ValidateOptions): ValidateResult {
