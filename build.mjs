@@ -80,6 +80,25 @@ const englishOnlyZod = {
   },
 };
 
+/**
+ * string-width (3 copies: yargs' cliui, wrap-ansi, listr2's) and slice-ansi create an Intl.Segmenter when loaded; the
+ * first one in a process loads ICU's break data, ~20-30 ms of CPU on every command, although only --help and the
+ * TTY progress display ever measure text. In the bundle each is created on its first use instead.
+ */
+const lazySegmenters = {
+  name: 'lazy-segmenters',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](?:.+[\\/])?(?:string-width[\\/]index|slice-ansi[\\/]tokenize-ansi)\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const eager = /^const (\w+) = new Intl\.Segmenter\(([^)]*)\);$/m;
+      const m = eager.exec(text);
+      if (!m) return { contents: text, loader: 'js', warnings: [{ text: `lazy-segmenters: no top-level Intl.Segmenter in ${args.path} any more` }] };
+      const [line, name, params] = m;
+      return { loader: 'js', contents: text.replace(line, `let ${name}_; const ${name} = { segment: (s) => (${name}_ ??= new Intl.Segmenter(${params})).segment(s) };`) };
+    });
+  },
+};
+
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 const define = { 'process.env.HAUP_VERSION': JSON.stringify(version) };
 
@@ -96,11 +115,14 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  // Node 20 has RegExp /v; lowered to new RegExp(..., 'v'), string-width's four Unicode-set patterns compiled at every
+  // start-up (~10 ms of CPU). As literals, V8 compiles them on first use, i.e. only when text is measured.
+  supported: { 'regexp-set-notation': true },
   // ssh2's optional native crypto binding and cpu-features: ssh2 falls back to node:crypto without them.
   external: ['cpu-features', '*.node'],
   sourcemap: true,
   define,
-  plugins: [precompiledTemplates, englishOnlyZod],
+  plugins: [precompiledTemplates, englishOnlyZod, lazySegmenters],
   // CommonJS dependencies (ssh2, handlebars) call require() for node: builtins and read __dirname.
   banner: {
     js: [
