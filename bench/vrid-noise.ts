@@ -21,7 +21,7 @@ import { openVrrpSocket } from '../agent/net/socket.js';
 import type { AgentStatusWithSockets } from '../agent/runtime/status-view.js';
 import { encodeAdvert } from '../agent/vrrp/packet.js';
 import { AGENT_NODE, agentBundle } from '../test/support/agent.js';
-import { isRoot, run, spawnInNs, waitPidGone, waitUntil, type NsProcess } from '../test/support/netns.js';
+import { isRoot, REPO_ROOT, run, spawnInNs, waitPidGone, waitUntil, type NsProcess } from '../test/support/netns.js';
 import { clockTicks, sampleProcess } from './support/proc-stats.js';
 
 const NS = { a: 'hb-noise-a', b: 'hb-noise-b' } as const;
@@ -119,6 +119,13 @@ async function measure(mode: Mode, round: number, dir: string, opts: { windowS: 
   const stateFile = join(dir, `state-${mode}-${round}.json`);
   const env = mode === 'unfiltered' ? ['HAUP_VRID_FILTER=off'] : mode === 'addon' ? [`HAUP_ADDON=${opts.addon}`] : [];
   const agent: NsProcess = spawnInNs(NS.a, 'env', [...env, AGENT_NODE, js, 'run', '-f', join(dir, 'keepalived.conf'), '--state-file', stateFile, '--pid-file', join(dir, 'agent.pid')]);
+  const cpuTicks = () => {
+    try {
+      return sampleProcess(agent.pid).cpuTicks;
+    } catch (err) {
+      throw new Error(`the ${mode} agent is gone (${(err as Error).message})\n--- agent output:\n${agent.output()}`);
+    }
+  };
   try {
     const ready = await waitUntil(`the ${mode} agent as BACKUP of ${ADDR.b}`, () => {
       const s = readStatus(stateFile);
@@ -127,11 +134,11 @@ async function measure(mode: Mode, round: number, dir: string, opts: { windowS: 
       throw new Error(`${err.message}\n--- agent output:\n${agent.output()}`);
     });
     await sleep(2000); // start-up work (compilation, the first status writes) is not idle cost
-    const before = sampleProcess(agent.pid).cpuTicks;
+    const before = cpuTicks();
     const b = readStatus(stateFile) ?? ready;
     const t0 = performance.now();
     await sleep(opts.windowS * 1000);
-    const used = sampleProcess(agent.pid).cpuTicks - before;
+    const used = cpuTicks() - before;
     const windowS = (performance.now() - t0) / 1000;
     process.kill(agent.pid, 'SIGHUP'); // the reload writes the status file now (no need to wait up to 5 s for it)
     const a = await waitUntil('a status file written after the window', () => {
@@ -208,6 +215,7 @@ async function main(): Promise<void> {
   try {
     await setUp();
     sender = spawn('ip', ['netns', 'exec', NS.b, process.execPath, '--import', 'tsx', resolve(import.meta.dirname, 'vrid-noise.ts'), '--sender', IF.b, ADDR.b, String(others + 1), String(advertInt)], {
+      cwd: REPO_ROOT, // where tsx resolves
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     await new Promise<void>((ok, fail) => {

@@ -73,6 +73,20 @@ export function classifyPacket(pkt: RawPacket, family: 4 | 6, receivers: readonl
   return { kind: 'advert', instance: receiver.name, src: advert.src, priority: advert.priority, intervalCs: advert.intervalCs };
 }
 
+/**
+ * A string that is equal for two packets only if classifyPacket treats them alike (for the same receivers):
+ * everything it reads — the IPv6 source, destination and hop limit from the ancillary data, the truncation
+ * flag, and the bytes, without the IPv4 header fields it never looks at (type of service, identification,
+ * flags and fragment offset, header checksum: bytes 1, 4-7 and 10-11), which change from one datagram to
+ * the next of an otherwise identical advert. Lets a batch of other routers' adverts, the same bytes every
+ * interval, be classified once per distinct advert. Pure.
+ */
+export function classificationKey(pkt: RawPacket, family: 4 | 6): string {
+  const d = pkt.data;
+  const bytes = family === 4 && d.length >= 20 ? Buffer.concat([d.subarray(0, 1), d.subarray(2, 4), d.subarray(8, 10), d.subarray(12)]) : Buffer.from(d.buffer, d.byteOffset, d.length);
+  return `${pkt.src} ${pkt.dst} ${pkt.ttl} ${pkt.truncated} ${bytes.toString('latin1')}`;
+}
+
 /** What socketVrids needs to know of an instance. */
 export interface SocketMember {
   socketKey: string;

@@ -5,21 +5,31 @@
 // kernel drops on the drain socket, drained adverts, and the pure socketVrids.
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '../../../../agent/runtime/agent.js';
+import { Agent, DRAIN_AFTER_MS } from '../../../../agent/runtime/agent.js';
 import { RuntimeInstance } from '../../../../agent/runtime/instance.js';
-import { socketVrids } from '../../../../agent/runtime/receive.js';
+import { classificationKey, classifyPacket, socketVrids, type Receiver } from '../../../../agent/runtime/receive.js';
 import { socketKey, type SocketSpec } from '../../../../agent/runtime/sockets.js';
 import type { DrainBatch, ReceivedPacket, VrrpSocket, VrrpSocketOptions } from '../../../../agent/net/socket.js';
 import type { VrrpInstance } from '../../../../agent/config/schema.js';
 import { createRouter } from '../../../../agent/vrrp/fsm.js';
-import { routerConfig } from '../../../../agent/vrrp/instance.js';
+import { advertExpectation, routerConfig } from '../../../../agent/vrrp/instance.js';
 import { encodeAdvert } from '../../../../agent/vrrp/packet.js';
 import { instance } from './support.js';
 
 const SRC = 'fe80::a';
+const BASIC_V2 = `
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 50
+  advert_int 1
+  virtual_ipaddress {
+    10.0.0.51/24
+  }`;
 const PEER = 'fe80::b';
 const GROUP = 'ff02::12';
 const v3 = (vrid: number, extra = '') =>
@@ -169,7 +179,7 @@ describe('VRID filters on the agent side', () => {
     assert.equal(status().instances[0]?.counters.vrid, 7);
   });
 
-  test('once draining has started, a wakeup the agent has anyway reads the drain queue, at most every 500 ms', () => {
+  test('once draining has started, a wakeup the agent has anyway reads the drain queue, at most every DRAIN_AFTER_MS', () => {
     const { agent, sock, clock } = agentWith(true, [{ cfg: v3(51) }]);
     agent.syncFilters();
     agent.startDraining();
@@ -178,7 +188,7 @@ describe('VRID filters on the agent side', () => {
     sock().arrive(advert(51)); // our master's advert wakes the agent
     assert.equal(vrid(), 3);
     sock().arrive(advert(77));
-    clock.now += 499;
+    clock.now += DRAIN_AFTER_MS - 1;
     sock().arrive(advert(51));
     assert.equal(vrid(), 3);
     clock.now += 1;
@@ -259,5 +269,38 @@ describe('socketVrids', () => {
 
   test('a socket without running instances wakes for no VRID', () => {
     assert.deepEqual(socketVrids('A', 4, 'eth0', [m('A', 51, { stopped: true })]), { own: [], elsewhere: [] });
+  });
+});
+
+describe('classificationKey', () => {
+  // A VRRPv2 advert for VRID 77 in an IPv4 datagram as a raw socket hands it over (header included).
+  const message = encodeAdvert({ version: 2, vrid: 77, priority: 100, intervalCs: 100, addresses: ['10.0.0.77'], authType: 0, authData: new Uint8Array(8) }, { family: 4, src: '10.0.0.2', dst: '224.0.0.18' });
+  const datagram = Buffer.concat([Buffer.from([0x45, 0xc0, 0, 20 + message.length, 0x12, 0x34, 0, 0, 255, 112, 0xab, 0xcd, 10, 0, 0, 2, 224, 0, 0, 18]), message]);
+  const pkt = (data: Buffer): ReceivedPacket => ({ data, src: '10.0.0.2', dst: '224.0.0.18', ttl: 255, ifindex: 2, truncated: false, ageMs: 0 });
+  const receivers: Receiver[] = [{ name: 'VI_51', vrid: 51, expectation: advertExpectation(instance(BASIC_V2)), checkTtl: true }];
+
+  test('IPv4 datagrams that differ only in header fields classifyPacket never reads have one key and one classification', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 7, maxLength: 7 }), (r) => {
+        const other = Buffer.from(datagram);
+        [1, 4, 5, 6, 7, 10, 11].forEach((at, i) => (other[at] = r[i] as number));
+        assert.equal(classificationKey(pkt(other), 4), classificationKey(pkt(datagram), 4));
+        assert.deepEqual(classifyPacket(pkt(other), 4, receivers), classifyPacket(pkt(datagram), 4, receivers));
+      }),
+    );
+  });
+
+  test('a change to any byte classifyPacket reads, or to the ancillary data, changes the key', () => {
+    const key = classificationKey(pkt(datagram), 4);
+    for (let at = 0; at < datagram.length; at++) {
+      if ([1, 4, 5, 6, 7, 10, 11].includes(at)) continue;
+      const other = Buffer.from(datagram);
+      other[at] = (other[at] as number) ^ 0x01;
+      assert.notEqual(classificationKey(pkt(other), 4), key, `byte ${at}`);
+    }
+    assert.notEqual(classificationKey({ ...pkt(datagram), truncated: true }, 4), key);
+    const v6 = pkt(Buffer.from(message));
+    for (const change of [{ src: 'fe80::c' }, { dst: 'fe80::1' }, { ttl: 64 }]) assert.notEqual(classificationKey({ ...v6, ...change }, 6), classificationKey(v6, 6));
+    assert.notEqual(classificationKey(pkt(datagram.subarray(0, 30)), 4), key);
   });
 });
