@@ -80,6 +80,27 @@ function label(h: KeeperHop): string {
   return `${h.user}@${h.host}:${h.port}`;
 }
 
+/**
+ * known_hosts reads in flight, by file list. One CLI run sends all its hosts' connects at once; they share one read
+ * and parse (a 40-line file costs ~1 ms each, so ~40 ms of keeper CPU per 40-host run). A connect that arrives after
+ * a read finished starts a new one, so every run still sees the file as it is now.
+ */
+export class SharedReads<T> {
+  private readonly inFlight = new Map<string, Promise<T>>();
+
+  constructor(private readonly read: (files: readonly string[]) => Promise<T>) {}
+
+  get(files: readonly string[]): Promise<T> {
+    const key = JSON.stringify(files);
+    let p = this.inFlight.get(key);
+    if (!p) {
+      p = this.read(files).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, p);
+    }
+    return p;
+  }
+}
+
 export class KeptConnections {
   private readonly kept = new Map<string, Kept>();
   /** Every open connection, including retired ones still in use. */
@@ -89,7 +110,14 @@ export class KeptConnections {
   /** SSH connections opened so far (targets and jump hosts). */
   opened = 0;
 
-  constructor(private readonly log: PoolEvent = () => {}) {}
+  private readonly knownHosts: SharedReads<KnownHostsStore>;
+
+  constructor(
+    private readonly log: PoolEvent = () => {},
+    loadKnownHosts: (files: readonly string[]) => Promise<KnownHostsStore> = (files) => KnownHostsStore.load(files),
+  ) {
+    this.knownHosts = new SharedReads(loadKnownHosts);
+  }
 
   /** Open target connections. */
   get size(): number {
@@ -117,8 +145,8 @@ export class KeptConnections {
   }
 
   private async acquireOnce(key: string, target: KeeperTarget, o: KeeperSshOptions): Promise<{ kept: Kept; reused: boolean }> {
-    // Read known_hosts afresh on every connect: someone may have removed or changed an entry since.
-    const store = await KnownHostsStore.load(o.knownHostsFiles);
+    // Read known_hosts afresh for every run's connects: someone may have removed or changed an entry since.
+    const store = await this.knownHosts.get(o.knownHostsFiles);
     const existing = this.kept.get(key);
     if (existing) {
       const why = await this.staleReason(existing, store, target);
