@@ -99,6 +99,24 @@ const lazySegmenters = {
   },
 };
 
+/**
+ * yargs imports node:assert for two internal sanity checks; loading it costs every command ~8 ms of CPU. In the
+ * bundle yargs gets the same two functions, which load node:assert only to throw its error when a check fails.
+ */
+const lazyAssertForYargs = {
+  name: 'lazy-assert-for-yargs',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (/[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/.test(args.importer) ? { path: 'assert', namespace: 'lazy-assert' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-assert' }, () => ({
+      loader: 'js',
+      contents: [
+        "export function strictEqual(a, b, message) { if (!Object.is(a, b)) require('node:assert').strictEqual(a, b, message); }",
+        "export function notStrictEqual(a, b, message) { if (Object.is(a, b)) require('node:assert').notStrictEqual(a, b, message); }",
+      ].join('\n'),
+    }));
+  },
+};
+
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 const define = { 'process.env.HAUP_VERSION': JSON.stringify(version) };
 
@@ -122,7 +140,7 @@ await build({
   external: ['cpu-features', '*.node'],
   sourcemap: true,
   define,
-  plugins: [precompiledTemplates, englishOnlyZod, lazySegmenters],
+  plugins: [precompiledTemplates, englishOnlyZod, lazySegmenters, lazyAssertForYargs],
   // CommonJS dependencies (ssh2, handlebars) call require() for node: builtins and read __dirname.
   banner: {
     js: [
