@@ -228,6 +228,12 @@ export interface WaitOptions {
   delayMs?: number;
   /** Log bytes to skip when showing the log (its size before the daemon was started or reloaded). */
   logOffset?: number | null;
+  /**
+   * haup agent: what counts as a change. 'updated' (default): any rewrite of the status file (its updatedAt line);
+   * 'states': only the instances' state and vipsHeld lines (`previous` from statesKey), so a poll for a transition
+   * does not come back for a rewrite that only updated counters.
+   */
+  observe?: 'updated' | 'states';
 }
 
 /**
@@ -243,10 +249,13 @@ export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
 /** The wait loop and its report (see waitScript); `watch` is the shell word for the pid to watch ('' for none). */
 function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: string): string[] {
   const timeoutCs = Math.max(1, Math.ceil(opts.timeoutMs / 10));
+  // observe sets o (printed as observed) and k (compared with PREV).
   const observe =
-    spec.engine === 'haup'
-      ? 'observe() { o=; [ -r "$STATE" ] || return 0; while IFS= read -r l; do case "$l" in *\'"updatedAt"\'*) o=$l; break ;; esac; done < "$STATE"; }'
-      : 'observe() { o=$(ip -o addr show 2>/dev/null); }';
+    spec.engine !== 'haup'
+      ? 'observe() { o=$(ip -o addr show 2>/dev/null); k=$o; }'
+      : opts.observe === 'states'
+        ? 'observe() { o=; k=; [ -r "$STATE" ] || return 0; while IFS= read -r l; do case "$l" in *\'"updatedAt"\'*) o=$l ;; *\'"state":\'*|*\'"vipsHeld":\'*) k="$k$l|" ;; esac; done < "$STATE"; }'
+        : 'observe() { o=; k=; [ -r "$STATE" ] || return 0; while IFS= read -r l; do case "$l" in *\'"updatedAt"\'*) o=$l; break ;; esac; done < "$STATE"; k=$o; }';
   const log =
     spec.init === 'systemd'
       ? `journalctl -u ${q(unitName(spec))} -n 20 --no-pager 2>/dev/null`
@@ -262,7 +271,7 @@ function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: stri
     'now; end=$((t + ' + String(timeoutCs) + ')); fast=$((t + 50))',
     'while :; do',
     '  observe',
-    '  if [ -n "$o" ] && [ "$o" != "$PREV" ]; then break; fi',
+    '  if [ -n "$k" ] && [ "$k" != "$PREV" ]; then break; fi',
     '  if [ -n "$WATCH" ] && ! alive "$WATCH"; then break; fi',
     '  now; [ $t -ge $end ] && break',
     '  if [ $t -lt $fast ]; then nap 0.02; else nap 0.05; fi',

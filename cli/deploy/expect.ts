@@ -15,6 +15,8 @@ export interface Snapshot {
   status: AgentStatus | null;
   /** The raw value the wait script compares (the status file's updatedAt line, or `ip -o addr`). */
   observed: string;
+  /** haup agent: statesKey of the status text (what a 'states' wait compares). */
+  states: string;
   /** Addresses on the node, for VIP holding. */
   holds: Set<string>;
   log: string[];
@@ -27,9 +29,15 @@ export function snapshotOf(out: WaitOutput): Snapshot {
     watchAlive: out.watchAlive,
     status: parseAgentStatus(out.state),
     observed: out.observed,
+    states: statesKey(out.state),
     holds: new Set(parseIpAddr(out.addresses ?? '').map((a) => a.address.toLowerCase())),
     log: out.log,
   };
+}
+
+/** What a wait with observe 'states' compares: the status text's state and vipsHeld lines, as the script joins them. */
+export function statesKey(stateText: string | null): string {
+  return (stateText ?? '').split('\n').filter((l) => l.includes('"state":') || l.includes('"vipsHeld":')).map((l) => `${l}|`).join('');
 }
 
 /** The status file line the wait script watches, taken from status text the same way. */

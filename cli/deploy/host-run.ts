@@ -21,7 +21,7 @@ import {
   type DaemonSpec,
 } from './daemon-scripts.js';
 import { BACKUP_SUFFIX } from './desired.js';
-import { readyVerdict, snapshotOf, updatedLine, type ReadyWant, type Snapshot } from './expect.js';
+import { readyVerdict, snapshotOf, statesKey, updatedLine, type ReadyWant, type Snapshot } from './expect.js';
 import type { HostReport } from './report.js';
 import { parseAgentStatus, parseIpAddr } from '../verify/facts.js';
 
@@ -71,6 +71,7 @@ export class HostRun {
       watchAlive: null,
       status: facts.agentPid === null ? null : parseAgentStatus(facts.agentState),
       observed: host.engine === 'haup' ? updatedLine(facts.agentState) : '',
+      states: host.engine === 'haup' ? statesKey(facts.agentState) : '',
       holds: new Set(parseIpAddr(facts.addresses ?? '').map((a) => a.address.toLowerCase())),
       log: [],
     };
@@ -113,7 +114,7 @@ export class HostRun {
     const timeoutMs = action === 'reload' ? this.deps.timeouts.reloadMs : this.deps.timeouts.startMs;
     // The service script also does the first wait for readiness (one round trip instead of two).
     const previous = action === 'reload' ? this.last.observed : '';
-    const wait = { previous, timeoutMs: Math.min(this.deps.timeouts.pollMs, timeoutMs) };
+    const wait = { previous, timeoutMs };
     const { pid, first } = await this.runService(serviceScript(this.deps.spec, action, { daemonReload: this.unitChanged(), rival: this.rivalToStop(), wait }), action);
     r.timings.serviceMs = Math.round(clock() - t1);
     log(`${action === 'start' ? 'started' : action === 'reload' ? 'reloaded' : 'restarted'} ${this.daemonName()}${pid === null ? '' : ` (pid ${pid})`}`);
@@ -163,8 +164,8 @@ export class HostRun {
   }
 
   /** One long poll: returns when the daemon's observable state changes from `previous`, it dies, or timeoutMs. */
-  async look(previous: string, opts: { pid: number | null; timeoutMs: number; delayMs?: number }): Promise<Snapshot> {
-    const script = waitScript(this.deps.spec, { previous, pid: opts.pid, timeoutMs: opts.timeoutMs, delayMs: opts.delayMs ?? 0, logOffset: this.logOffset });
+  async look(previous: string, opts: { pid: number | null; timeoutMs: number; delayMs?: number; observe?: 'updated' | 'states' }): Promise<Snapshot> {
+    const script = waitScript(this.deps.spec, { previous, pid: opts.pid, timeoutMs: opts.timeoutMs, delayMs: opts.delayMs ?? 0, logOffset: this.logOffset, observe: opts.observe ?? 'updated' });
     const budget = opts.timeoutMs + (opts.delayMs ?? 0) + 10_000;
     const cmd = scriptCommand(this.deps.spec, script);
     let res;

@@ -198,7 +198,9 @@ async function converge(work: ComponentWork, pairs: readonly PairReport[], opts:
       if (pending.has(id) || unwatchable.has(id)) continue;
       const run = work.runs.get(id) as HostRun;
       const delayMs = firstPollDelay(work, run, opts.clock());
-      const poll = run.look(run.last.observed, { pid: null, timeoutMs: Math.max(20, Math.min(2000, left - delayMs)), delayMs }).then(
+      // The agent rewrites its status for counters too: a poll for a transition watches the states only.
+      const states = run.host.engine === 'haup';
+      const poll = run.look(states ? run.last.states : run.last.observed, { pid: null, timeoutMs: Math.max(20, Math.min(2000, left - delayMs)), delayMs, observe: states ? 'states' : 'updated' }).then(
         () => id,
         (err: unknown) => {
           unwatchable.add(id);

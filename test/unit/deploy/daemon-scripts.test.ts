@@ -19,7 +19,7 @@ import {
   waitScript,
   type DaemonSpec,
 } from '../../../cli/deploy/daemon-scripts.js';
-import { snapshotOf, updatedLine } from '../../../cli/deploy/expect.js';
+import { snapshotOf, statesKey, updatedLine } from '../../../cli/deploy/expect.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'haup-daemon-'));
@@ -282,6 +282,27 @@ describe('daemon scripts under systemd and for keepalived', () => {
       assert.match(r.stdout, /^observed-begin$/m);
     }
     assert.ok(statSync(spec.napFifo as string).isFIFO(), 'bash napped on the FIFO it made');
+  });
+  test('a states wait ignores a status rewrite that changes only counters, and returns when a state changes', async () => {
+    const file = join(dir, 'states.json');
+    const status = (updated: string, state: string, sent: number) =>
+      `{\n  "pid": 1,\n  "updatedAt": "${updated}",\n  "instances": [\n    {\n      "state": "${state}",\n      "vipsHeld": ${state === 'MASTER'},\n      "counters": { "sent": ${sent} }\n    }\n  ]\n}\n`;
+    const quiet: DaemonSpec = { ...spec, paths: { ...spec.paths, stateFile: file } };
+    writeFileSync(file, status('t1', 'BACKUP', 1));
+    const previous = statesKey(status('t1', 'BACKUP', 1));
+    assert.equal(previous, '      "state": "BACKUP",|      "vipsHeld": false,|');
+    const wait = (timeoutMs: number) => sh(waitScript(quiet, { previous, pid: null, timeoutMs, observe: 'states' }));
+    writeFileSync(file, status('t2', 'BACKUP', 2));
+    const t0 = performance.now();
+    const same = parseWaitOutput((await wait(400)).stdout);
+    assert.ok(performance.now() - t0 >= 350, 'a counters-only rewrite does not end the wait');
+    assert.equal(same.observed, '  "updatedAt": "t2",', 'observed is still the updatedAt line');
+    const pending = wait(5000);
+    setTimeout(() => writeFileSync(file, status('t3', 'MASTER', 3)), 150);
+    const t1 = performance.now();
+    const changed = snapshotOf(parseWaitOutput((await pending).stdout));
+    assert.ok(performance.now() - t1 < 2500);
+    assert.equal(changed.states, '      "state": "MASTER",|      "vipsHeld": true,|');
   });
   test('the started agent does not inherit the nap pipe', () => {
     assert.match(serviceScript(spec, 'start', { daemonReload: false }), /run -f "\$CONF" <\/dev\/null >>"\$LOG" 2>&1 9<&- &/);

@@ -25,7 +25,7 @@ function snap(state: InstanceStateName | null, extra: Partial<Omit<Snapshot, 'pi
           startedAt: '', updatedAt: '', instances: [{ name: 'VI_web', state, lastTransition: state === 'FAULT' ? { from: 'BACKUP', to: 'FAULT', reason: 'check-failed', at: '' } : null }],
         } as unknown as AgentStatus);
   const { hash: _hash, ...rest } = extra;
-  return { alive: true, watchAlive: null, status, observed: '', holds: new Set(), log: [], ...rest, pid: extra.pid === undefined ? 10 : extra.pid };
+  return { alive: true, watchAlive: null, status, observed: '', states: '', holds: new Set(), log: [], ...rest, pid: extra.pid === undefined ? 10 : extra.pid };
 }
 
 describe('readyVerdict', () => {

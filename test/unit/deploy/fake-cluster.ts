@@ -4,6 +4,7 @@
 // first) eligible node of a VRID is MASTER.
 import { createHash } from 'node:crypto';
 import { MARK } from '../../../cli/deploy/daemon-scripts.js';
+import { statesKey } from '../../../cli/deploy/expect.js';
 import { MemoryTransport, type ExecCall } from '../../../cli/transport/memory.js';
 import type { ExecResult } from '../../../cli/transport/transport.js';
 
@@ -157,15 +158,16 @@ export class FakeNode {
   private wait(script: string): ExecResult {
     const watch = /^WATCH=(\d+)$/m.exec(script)?.[1];
     const delay = Number(/^nap (\d+\.\d+)$/m.exec(script)?.[1] ?? 0) * 1000;
-    return this.waitFor(previousOf(script), watch, timeoutOf(script), delay);
+    return this.waitFor(previousOf(script), watch, timeoutOf(script), delay, script.includes('k="$k$l|"'));
   }
 
-  private waitFor(previous: string, watch: string | undefined, timeoutCs: number, delay: number): ExecResult {
+  private waitFor(previous: string, watch: string | undefined, timeoutCs: number, delay: number, states = false): ExecResult {
     const c = this.cluster;
     c.advance(delay);
     const deadline = c.now + timeoutCs * 10;
-    // Long poll: jump to the next change of this node's status, or to the deadline.
-    if (this.running && this.observed() === previous) c.advanceTo(Math.min(deadline, this.cluster.nextChange(this) ?? deadline));
+    // Long poll: jump to the next change of this node's status (or of its states), or to the deadline.
+    const current = () => (states ? statesKey(this.statusText()) : this.observed());
+    if (this.running && current() === previous) c.advanceTo(Math.min(deadline, this.cluster.nextChange(this) ?? deadline));
     const alive = this.running;
     const pid = this.agent?.pid ?? '';
     const lines = [
