@@ -1,12 +1,13 @@
 // Times `haup deploy` (the built CLI, one process per run, as a user runs it) in a lab: cold (no agent on any node;
 // done = every VIP on its master) and no-op (nothing changed) for 1, 5 and 20 pairs, median of 3, each with fresh SSH
-// connections (HAUP_SSH_PERSIST=0) and with connections kept open by the SSH keeper, and prints a table.
+// connections (HAUP_SSH_PERSIST=0) and with connections kept open by the SSH keeper, and prints a table. Where the
+// machine has cgroup v1 cpuacct it also prints the CPU the lab hosts and the CLI (with its keeper) used.
 // Run as root after `npm run build`:
 //   node --import tsx bench/deploy.ts [--pairs 1,5,20] [--rounds 3] [--name t4bench] [--keep] [--check-script]
 // Without --check-script the pairs have no vrrp_script: in the lab, 40 "servers" share 2 CPUs, and 40 nginx checks
 // every 3 s (each a few forks) load the one machine in a way separate servers would not.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,7 +38,20 @@ if (why) {
 interface Run {
   wallMs: number;
   report: DeployReport;
+  /** CPU seconds of the lab hosts (their sshd and everything started from it: scripts, agents) during the run. */
+  labCpuS: number | null;
+  /** CPU seconds of `haup deploy` itself (and of the SSH keeper it talks to, which runs in the same group). */
+  cliCpuS: number | null;
 }
+
+/**
+ * CPU accounting with cgroup v1 cpuacct when the machine has it: the lab's sshd listeners go into one group (so
+ * every session, script and agent they start counts there) and each `haup deploy` into another. On 2 shared cores
+ * the 40 lab "servers" compete with the CLI, so wall time alone does not say whose work it is.
+ */
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+const groups = existsSync(join(CPUACCT, 'cgroup.procs')) ? { lab: join(CPUACCT, `haup-bench-${values.name}-lab`), cli: join(CPUACCT, `haup-bench-${values.name}-cli`) } : null;
+const usage = (g: string | undefined) => (g ? Number(readFileSync(join(g, 'cpuacct.usage'), 'utf8')) / 1e9 : NaN);
 
 type Mode = 'fresh' | 'kept';
 
@@ -49,7 +63,13 @@ function deployOnce(inventory: string, mode: Mode): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const env = { ...process.env, HAUP_SSH_PERSIST: mode === 'fresh' ? '0' : '60' };
-    const child = spawn(process.execPath, [cli, 'deploy', inventory, '--json', '--concurrency', '20'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const argv = [cli, 'deploy', inventory, '--json', '--concurrency', '20'];
+    const lab0 = usage(groups?.lab);
+    const cli0 = usage(groups?.cli);
+    // In the CLI's group from its first instruction: sh joins it, then execs node.
+    const child = groups
+      ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', groups.cli, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -58,7 +78,8 @@ function deployOnce(inventory: string, mode: Mode): Promise<Run> {
     child.on('close', (code) => {
       const wallMs = performance.now() - t0;
       if (code !== 0) return reject(new Error(`deploy exited ${code}: ${err.trim().split('\n').slice(0, 30).join('\n')}`));
-      resolve({ wallMs, report: JSON.parse(out) as DeployReport });
+      const cpu = (now: number, before: number) => (Number.isFinite(now - before) ? now - before : null);
+      resolve({ wallMs, report: JSON.parse(out) as DeployReport, labCpuS: cpu(usage(groups?.lab), lab0), cliCpuS: cpu(usage(groups?.cli), cli0) });
     });
   });
 }
@@ -94,6 +115,10 @@ function disconnect(): Promise<void> {
 const maxHosts = 2 * Math.max(...sizes);
 console.log(`bench/deploy: lab ${values.name} with ${maxHosts} hosts, ${rounds} rounds, ${values['check-script'] ? 'with' : 'without'} the nginx check script, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const lab = await startLab({ name: values.name, hosts: maxHosts });
+if (groups) {
+  for (const g of Object.values(groups)) mkdirSync(g, { recursive: true });
+  for (const h of lab.hosts) writeFileSync(join(groups.lab, 'cgroup.procs'), String(h.sshdPid));
+}
 const rows: string[][] = [];
 try {
   for (const pairs of sizes) {
@@ -115,10 +140,15 @@ try {
           noop.push(n);
         }
         const converge = median(cold.map((c) => Math.max(...c.report.pairs.map((p) => p.timings.convergeMs ?? 0))));
+        const cpu = (runs: Run[]) => {
+          const lab = median(runs.map((r) => r.labCpuS ?? NaN));
+          const cl = median(runs.map((r) => r.cliCpuS ?? NaN));
+          return Number.isFinite(lab) ? `${lab.toFixed(1)} + ${cl.toFixed(1)} s` : 'n/a';
+        };
         rows.push([
           String(pairs), String(2 * pairs), v.label, mode,
-          s(median(cold.map((c) => c.wallMs))), s(median(cold.map((c) => c.report.durationMs))), s(converge),
-          s(median(noop.map((c) => c.wallMs))), s(median(noop.map((c) => c.report.durationMs))),
+          s(median(cold.map((c) => c.wallMs))), s(median(cold.map((c) => c.report.durationMs))), s(converge), cpu(cold),
+          s(median(noop.map((c) => c.wallMs))), s(median(noop.map((c) => c.report.durationMs))), cpu(noop),
         ]);
         console.log(`  ${pairs} pairs, ${v.label}, ${mode} SSH: cold ${cold.map((c) => s(c.wallMs)).join(' / ')}, no-op ${noop.map((c) => s(c.wallMs)).join(' / ')}`);
       }
@@ -127,9 +157,22 @@ try {
 } finally {
   await disconnect();
   if (!values.keep) await lab.down();
+  // A group can go once its processes have: the keeper and the lab are gone now (with --keep the lab group stays).
+  if (groups) {
+    for (const g of Object.values(groups)) {
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(g);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }
+  }
 }
 
-const head = ['pairs', 'hosts', 'VRRP', 'SSH', 'cold (process)', 'cold (in run)', 'of it: converge', 'no-op (process)', 'no-op (in run)'];
+const head = ['pairs', 'hosts', 'VRRP', 'SSH', 'cold (process)', 'cold (in run)', 'of it: converge', 'cold CPU lab + CLI', 'no-op (process)', 'no-op (in run)', 'no-op CPU lab + CLI'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
 console.log(`\nmedian of ${rounds} (cold = every VIP on its master; process = spawn to exit of \`haup deploy\`; SSH fresh = HAUP_SSH_PERSIST=0, kept = connections kept by the SSH keeper from the run before):`);
