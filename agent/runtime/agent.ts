@@ -17,7 +17,8 @@ import { RuntimeInstance, type InstanceHost } from './instance.js';
 import { garpFacts, readInterfaces, type GarpFacts } from './interfaces.js';
 import { LinkPool } from './links.js';
 import { groupNotifyCalls, instanceNotifyCalls, type NotifyCall } from './notify.js';
-import { classificationKey, classifyPacket, packetArrival, socketVrids, type Delivery, type Receiver } from './receive.js';
+import { OtherVrids, type SocketReceivers } from './other-vrids.js';
+import { classifyPacket, packetArrival } from './receive.js';
 import { ScriptPool, describeResult, scriptPermit, type ScriptPolicy } from './scripts.js';
 import { SocketPool, type OpenSocket, type SocketOpener } from './sockets.js';
 import { instanceStatus, socketStatus, stateName, type AgentStatusWithSockets } from './status-view.js';
@@ -55,24 +56,6 @@ const STATUS_EVERY_MS = 5000;
  */
 const PREPARE_EVERY_MS = 10_000;
 const DROP_LOG_EVERY_MS = 60_000;
-/**
- * The drain sockets (other routers' VRIDs, see VrrpSocket.filterVrids) are read on a wakeup the agent has
- * anyway (an advert sent or received) once this long has passed since the last read (a little under a second,
- * so that an instance at advert_int 1 drains on every advert, and one at 0.2 on every fifth), before the status file
- * is written, and by a timer of their own only when no such wakeup read them for DRAIN_LATEST_MS (the timer
- * is pushed back on every read, so an instance advertising or hearing adverts about every second costs no
- * extra wakeup). Their 1 MiB buffers hold some 2500 packets: two seconds of 125 VRIDs at advert_int 0.1.
- */
-export const DRAIN_AFTER_MS = 900;
-const DRAIN_LATEST_MS = 2000;
-
-/** The classification context of one socket: its receivers and the VRIDs the agent's other sockets on the link serve. */
-interface SocketReceivers {
-  members: RuntimeInstance[];
-  receivers: Receiver[];
-  elsewhere: Set<number>;
-}
-
 export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   readonly log: Logger;
   config: HaupConfig | undefined;
@@ -95,15 +78,13 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   private readonly startedAt = new Date().toISOString();
   private readonly dropLogged = new Map<string, number>();
   private readonly waitingLogged = new Set<string>();
-  private drainTimer: NodeJS.Timeout | undefined;
-  private drainedAt = -Infinity;
-  private readonly vridFilters: boolean;
+  private readonly otherVrids: OtherVrids;
   readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly opts: AgentOptions) {
     this.log = opts.log;
     this.now = opts.clock ?? (() => performance.now());
-    this.vridFilters = opts.vridFilters ?? process.env.HAUP_VRID_FILTER !== 'off';
+    this.otherVrids = new OtherVrids(this, opts.vridFilters ?? process.env.HAUP_VRID_FILTER !== 'off');
     this.sockets = new SocketPool(
       (s, p) => this.onPacket(s, p),
       (s, err) => this.log.error(`socket ${s.key}: ${err.message}`),
@@ -172,11 +153,11 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
       this.draining = false;
     }
     this.refreshStatus();
-    if (this.drainTimer && this.clock() - this.drainedAt >= DRAIN_AFTER_MS) this.readOtherVrids();
+    this.otherVrids.afterWakeup();
   }
 
   /** Rewrites the status file (coalesced, on this wakeup) if it was last written STATUS_EVERY_MS ago. */
-  private refreshStatus(): void {
+  refreshStatus(): void {
     if (!this.stopping && this.clock() - this.statusWrittenAt >= STATUS_EVERY_MS) this.changed();
   }
 
@@ -293,7 +274,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
     }
   }
 
-  private receiversOf(sock: OpenSocket): SocketReceivers {
+  receiversOf(sock: OpenSocket): SocketReceivers {
     const members = [...this.instances.values()].filter((i) => i.socketKey === sock.key && !i.stopped);
     const elsewhere = new Set(
       [...this.instances.values()].filter((i) => i.socketKey !== sock.key && i.cfg.family === sock.family && i.cfg.interface === sock.ifname).map((i) => i.cfg.vrid),
@@ -303,7 +284,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   }
 
   /** Classifies one packet and counts or feeds it; `at` undefined: a drained packet, never fed to the state machine. */
-  private deliver(sock: OpenSocket, ctx: SocketReceivers, packet: ReceivedPacket, at: number | undefined, d = classifyPacket(packet, sock.family, ctx.receivers, ctx.elsewhere)): void {
+  deliver(sock: OpenSocket, ctx: SocketReceivers, packet: ReceivedPacket, at: number | undefined, d = classifyPacket(packet, sock.family, ctx.receivers, ctx.elsewhere)): void {
     if (d.kind === 'advert') {
       if (at === undefined) {
         sock.stats.stale++;
@@ -320,90 +301,24 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
     }
   }
 
-  /**
-   * Reads one socket's drain socket (packets of VRIDs it does not serve, see VrrpSocket.filterVrids) and
-   * classifies them exactly as if each had woken the loop, so the per-reason counters do not depend on the
-   * filter. Packets the kernel dropped there (buffer full) are counted as "vrid", like an unknown VRID:
-   * against every instance on the socket.
-   */
-  private drainSocket(sock: OpenSocket): void {
-    let batch;
-    try {
-      batch = sock.sock.drain?.();
-    } catch (err) {
-      this.log.error(`socket ${sock.key}: reading its other-VRID queue: ${(err as Error).message}`);
-      return;
-    }
-    if (!batch || (batch.packets.length === 0 && batch.dropped === 0)) return;
-    const ctx = this.receiversOf(sock);
-    // Other routers send the same bytes every interval: each distinct packet of a batch is classified once
-    // (classifyPacket is pure, and its inputs are the same for the whole batch).
-    const classified = new Map<string, Delivery>();
-    for (const packet of batch.packets) {
-      sock.stats.drained++;
-      try {
-        const key = classificationKey(packet, sock.family);
-        let d = classified.get(key);
-        if (!d) classified.set(key, (d = classifyPacket(packet, sock.family, ctx.receivers, ctx.elsewhere)));
-        this.deliver(sock, ctx, packet, undefined, d);
-      } catch (err) {
-        this.log.error(`packet from ${packet.src} on ${sock.ifname}: ${(err as Error).stack ?? String(err)}`);
-      }
-    }
-    if (batch.dropped > 0) {
-      sock.stats.overflow += batch.dropped;
-      for (const m of ctx.members) m.count('vrid', batch.dropped);
-    }
-    this.refreshStatus();
-  }
+  // VRID filters and the other-VRID queues (other-vrids.ts)
 
-  drainAll(): void {
-    this.drainedAt = this.clock();
-    this.drainTimer?.refresh();
-    for (const s of this.sockets.all()) this.drainSocket(s);
-  }
-
-  /**
-   * Gives every socket the VRID filter its instances need (own VRIDs wake the loop; the rest is drained),
-   * after reading what its drain socket holds under the old filter. A socket whose filter cannot be
-   * attached passes every packet, as without filters; an addon without filters changes nothing.
-   */
+  /** Attaches the VRID filters the sockets' instances now need (after start, reload, binding). */
   syncFilters(): void {
-    if (!this.vridFilters) return;
-    const members = [...this.instances.values()].map((i) => ({ socketKey: i.socketKey, stopped: i.stopped, vrid: i.cfg.vrid, family: i.cfg.family, ifname: i.cfg.interface }));
-    for (const s of this.sockets.all()) {
-      if (!s.sock.filterVrids) continue;
-      const { own, elsewhere } = socketVrids(s.key, s.family, s.ifname, members);
-      const filter = `${own.join(',')}|${elsewhere.join(',')}`;
-      if (s.filter === filter) continue;
-      this.drainSocket(s);
-      try {
-        s.sock.filterVrids(own, elsewhere);
-        s.filter = filter;
-      } catch (err) {
-        if (s.filter !== 'failed') this.log.warn(`socket ${s.key}: cannot attach its VRID filter (${(err as Error).message}); every packet wakes the agent`);
-        s.filter = 'failed';
-      }
-    }
+    this.otherVrids.syncFilters();
   }
 
-  /**
-   * From now on the drain sockets are read on the agent's wakeups, and at the latest every DRAIN_LATEST_MS
-   * by a timer; the timer does not keep the process alive.
-   */
+  /** Reads every other-VRID queue now (before instances change sockets, before the status file is written). */
+  drainAll(): void {
+    this.otherVrids.drainAll();
+  }
+
   startDraining(): void {
-    this.drainTimer ??= setInterval(() => this.readOtherVrids(), DRAIN_LATEST_MS).unref();
-  }
-
-  /** Re-checks the filters (cheap when nothing changed), then reads the drain sockets. */
-  private readOtherVrids(): void {
-    this.syncFilters();
-    this.drainAll();
+    this.otherVrids.start();
   }
 
   stopDraining(): void {
-    if (this.drainTimer) clearInterval(this.drainTimer);
-    this.drainTimer = undefined;
+    this.otherVrids.stop();
   }
 
   private logDrop(instances: string[], reason: string, detail: string, src: string): void {
