@@ -2,7 +2,7 @@
 // checks the import rule of STYLE.md §1: agent/ never imports cli/ or CLI-only packages.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Handlebars from 'handlebars';
 
 const CLI_ONLY = ['yargs', 'listr2', 'ssh2', 'handlebars', 'yaml', 'zod'];
@@ -88,7 +88,7 @@ const englishOnlyZod = {
 const lazySegmenters = {
   name: 'lazy-segmenters',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/](?:.+[\\/])?(?:string-width[\\/]index|slice-ansi[\\/]tokenize-ansi)\.js$/ }, (args) => {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](?:.+[\\/])?(?:string-width[\\/]index|slice-ansi[\\/]tokenize-ansi)\.js$/, namespace: 'file' }, (args) => {
       const text = readFileSync(args.path, 'utf8');
       const eager = /^const (\w+) = new Intl\.Segmenter\(([^)]*)\);$/m;
       const m = eager.exec(text);
@@ -96,6 +96,29 @@ const lazySegmenters = {
       const [line, name, params] = m;
       return { loader: 'js', contents: text.replace(line, `let ${name}_; const ${name} = { segment: (s) => (${name}_ ??= new Intl.Segmenter(${params})).segment(s) };`) };
     });
+  },
+};
+
+/**
+ * yargs loads cliui (with wrap-ansi, two string-widths and emoji-regex) and string-width at start-up, but uses them
+ * only to lay out help text. string-width alone compiles four Unicode-set RegExps when loaded (~25 ms of CPU; as /v
+ * literals V8 validates them while parsing, which costs even more). In the bundle yargs gets stand-ins that load
+ * the real modules on first call, so only --help and usage output pay for them.
+ */
+const lazyYargsLayout = {
+  name: 'lazy-yargs-layout',
+  setup(b) {
+    b.onResolve({ filter: /^(cliui|string-width)$/ }, async (args) => {
+      if (!/[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/.test(args.importer) || args.pluginData?.real) return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { real: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-yargs-layout' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-yargs-layout' }, (args) => ({
+      loader: 'js',
+      resolveDir: dirname(args.path),
+      contents: `export default function lazy(...a) { return require(${JSON.stringify(args.path)}).default(...a); }`,
+    }));
   },
 };
 
@@ -133,14 +156,11 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Node 20 has RegExp /v; lowered to new RegExp(..., 'v'), string-width's four Unicode-set patterns compiled at every
-  // start-up (~10 ms of CPU). As literals, V8 compiles them on first use, i.e. only when text is measured.
-  supported: { 'regexp-set-notation': true },
   // ssh2's optional native crypto binding and cpu-features: ssh2 falls back to node:crypto without them.
   external: ['cpu-features', '*.node'],
   sourcemap: true,
   define,
-  plugins: [precompiledTemplates, englishOnlyZod, lazySegmenters, lazyAssertForYargs],
+  plugins: [precompiledTemplates, englishOnlyZod, lazySegmenters, lazyAssertForYargs, lazyYargsLayout],
   // CommonJS dependencies (ssh2, handlebars) call require() for node: builtins and read __dirname.
   banner: {
     js: [

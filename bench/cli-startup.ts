@@ -53,13 +53,21 @@ interface Sample {
   keeper: number;
 }
 
-function measure(args: string[], expectCode = 0): Sample {
+function measure(args: string[], check?: (stdout: string) => string | null): Sample {
   const c0 = childrenCpuMs();
   const k0 = keeperCpuMs();
   const r = spawnSync(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   const sample = { cli: childrenCpuMs() - c0, keeper: keeperCpuMs() - k0 };
-  if (r.status !== expectCode) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.toString().trim().split('\n').slice(0, 10).join('\n')}`);
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.toString().trim().split('\n').slice(0, 10).join('\n')}`);
+  const wrong = check?.(r.stdout.toString());
+  if (wrong) throw new Error(`${args.join(' ')}: ${wrong}`);
   return sample;
+}
+
+/** A measured deploy must be a no-op: a changed agent bundle or a failing host would measure something else. */
+function noop(stdout: string): string | null {
+  const report = JSON.parse(stdout) as { ok: boolean; changedHosts: number };
+  return report.ok && report.changedHosts === 0 ? null : `not a no-op deploy (ok ${report.ok}, ${report.changedHosts} hosts changed)`;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -72,7 +80,7 @@ const scenarios: { label: string; args: (cli: string) => string[]; warm?: boolea
   { label: 'haup deploy --help', args: (cli) => [cli, 'deploy', '--help'] },
   { label: 'haup render inventories/example.yml', args: (cli) => [cli, 'render', 'inventories/example.yml', '--out', out] },
   { label: 'haup render inventories/lab-3pairs.yml', args: (cli) => [cli, 'render', 'inventories/lab-3pairs.yml', '--out', out] },
-  ...values.deploy.map((inv) => ({ label: `haup deploy ${inv} (no-op, kept SSH)`, args: (cli: string) => [cli, 'deploy', resolve(inv)], warm: true })),
+  ...values.deploy.map((inv) => ({ label: `haup deploy ${inv} --json (no-op, kept SSH)`, args: (cli: string) => [cli, 'deploy', resolve(inv), '--json'], warm: true })),
 ];
 
 console.log(`bench/cli-startup: median of ${runs} runs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -85,7 +93,7 @@ try {
     // The first deploy starts the CLI's keeper and connects (each build has its own keeper); later runs reuse both.
     if (s.warm) for (const c of clis) measure(s.args(c));
     const samples: Sample[][] = clis.map(() => []);
-    for (let r = 0; r < runs; r++) clis.forEach((c, i) => samples[i]?.push(measure(s.args(c))));
+    for (let r = 0; r < runs; r++) clis.forEach((c, i) => samples[i]?.push(measure(s.args(c), s.warm ? noop : undefined)));
     const cells = samples.map((xs) => {
       const cpu = xs.map((x) => x.cli);
       return `${median(cpu)} (${Math.min(...cpu)}..${Math.max(...cpu)})${s.warm ? ` / ${median(xs.map((x) => x.keeper))}` : ''}`;
