@@ -1,26 +1,16 @@
 // Smoke test of bench/failover: one trial of each row, as a user runs it, prints the full table (and valid --json).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runBench } from '../../support/bench.js';
 import { labSkipReason } from '../../support/lab.js';
-import { findBinary, REPO_ROOT } from '../../support/netns.js';
+import { findBinary } from '../../support/netns.js';
 
 const skip =
   labSkipReason() ??
   (findBinary('dumpcap') ? undefined : 'needs dumpcap: apt-get install -y tshark') ??
   (findBinary('keepalived') ? undefined : 'needs keepalived: apt-get install -y keepalived');
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/failover.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bench = (args: string[]) => runBench('failover.ts', args);
 
 describe('bench/failover', { skip }, () => {
   test('runs one trial per row for both engines and prints the lateness and idle-cost tables', { timeout: 300_000 }, async () => {

@@ -2,22 +2,12 @@
 // counts show the filter at work (the CPU numbers are the bench's business, not asserted here).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { REPO_ROOT, skipReason } from '../../support/netns.js';
+import { runBench } from '../../support/bench.js';
+import { skipReason } from '../../support/netns.js';
 
 const skip = skipReason(['ip']);
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/vrid-noise.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bench = (args: string[]) => runBench('vrid-noise.ts', args);
 
 interface Row {
   mode: string;
