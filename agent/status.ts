@@ -1,7 +1,7 @@
 // The agent's status file: what `haup-agent status`, `haup deploy`, `haup status` and `haup verify` read.
 // Written atomically (temp + rename) on every change, and otherwise every 5 s on a wakeup the agent has anyway
 // (an advert sent or received): it has no timer of its own, so an instance with nothing to do leaves it as it is.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export const DEFAULT_STATE_FILE = '/run/haup/agent-state.json';
@@ -50,6 +50,33 @@ export function writeStatus(file: string, status: AgentStatus): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
   renameSync(tmp, file);
+  wakeStatusWaiters(file);
+}
+
+/**
+ * The FIFO next to the status file that waiters block on (`haup deploy`'s scripts read it with a timeout): after
+ * each status write the agent writes one line to it, so a wait ends on the change itself instead of polling the
+ * file. The waiters make it (mkfifo); without a FIFO or a reader nothing happens.
+ */
+export function statusWakeFifo(stateFile: string): string {
+  return `${stateFile}.wake`;
+}
+
+/** One line to the wake FIFO, never blocking: no FIFO (ENOENT), no reader (ENXIO) or a full pipe is fine. */
+export function wakeStatusWaiters(stateFile: string): void {
+  let fd: number;
+  try {
+    fd = openSync(statusWakeFifo(stateFile), constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch {
+    return;
+  }
+  try {
+    if (fstatSync(fd).isFIFO()) writeSync(fd, '\n');
+  } catch {
+    // EAGAIN: the pipe is full of wakeups nobody read; the waiter wakes anyway
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function readStatus(file: string): AgentStatus {

@@ -2,6 +2,7 @@
 // (the haup agent or keepalived; under systemd, or as a supervised background daemon with a pidfile). Pure:
 // each function returns script text; every value in it is quoted. Each script is one round trip.
 import type { EnginePaths, Engine } from '../inventory/model.js';
+import { statusWakeFifo } from '../../agent/status.js';
 import { shellQuote as q } from '../transport/remote-script.js';
 
 export type Action = 'start' | 'reload' | 'restart';
@@ -67,10 +68,17 @@ function prelude(spec: DaemonSpec): string[] {
     // Monotonic centiseconds from /proc/uptime, without a fork ("1" keeps "09" from reading as octal): deadlines
     // must hold on a loaded host, where each `sleep 0.02` may take far longer than 20 ms.
     'now() { u=; read -r u rest < /proc/uptime; t=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }',
-    // nap SECONDS: under bash, a read with a timeout on a FIFO nobody writes to (opened read-write, so it never sees
-    // EOF): no fork per nap, and none per script either (a process substitution would fork); sh forks `sleep`.
+    // nap SECONDS: under bash, a read with a timeout on a FIFO (opened read-write, so it never sees EOF): no fork per
+    // nap, and none per script either (a process substitution would fork); sh forks `sleep`. For the haup agent the
+    // FIFO is the status file's wake FIFO, which the agent writes a line to after each status write: a nap ends at
+    // the change (WOKE=1), so a wait can nap long. It is opened on the first nap or wait, when the agent's run
+    // directory exists (a first start makes it); else the plain nap FIFO, which nobody writes to.
     `NAPF=${q(spec.napFifo ?? NAP_FIFO)}`,
-    'if [ -n "${BASH_VERSION:-}" ] && { [ -p "$NAPF" ] || mkfifo -m 600 "$NAPF"; } 2>/dev/null && exec 9<>"$NAPF"; then nap() { read -r -t "$1" -u 9 _ || :; }; else nap() { sleep "$1"; }; fi',
+    `WAKEF=${q(spec.engine === 'haup' && spec.paths.stateFile ? statusWakeFifo(spec.paths.stateFile) : '')}`,
+    'NAPFD=; WOKE=0',
+    'fifo() { { [ -p "$1" ] || mkfifo -m 600 "$1"; } 2>/dev/null && exec 9<>"$1"; }',
+    'napopen() { NAPFD=-; [ -n "${BASH_VERSION:-}" ] || return 0; if [ -n "$WAKEF" ] && [ -d "${WAKEF%/*}" ] && fifo "$WAKEF"; then NAPFD=9; WOKE=1; elif fifo "$NAPF"; then NAPFD=9; fi; }',
+    'nap() { [ -n "$NAPFD" ] || napopen; if [ "$NAPFD" = 9 ]; then read -r -t "$1" -u 9 _ || :; else sleep "$1"; fi; }',
   ];
 }
 
@@ -266,15 +274,18 @@ function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: stri
     `WATCH=${watch}`,
     observe,
     ...(opts.delayMs && opts.delayMs > 0 ? [`nap ${(opts.delayMs / 1000).toFixed(3)}`] : []),
-    // 20 ms ticks for the first half second (a start or reload answers within it), then 50 ms: 40 hosts polling
-    // every 20 ms on 2 shared cores cost a third of a core even without forks.
+    // Woken by the agent (see prelude): a look every 0.25 s only to notice a dead pid. Otherwise 20 ms ticks for the
+    // first half second (a start or reload answers within it), then 50 ms: 40 hosts polling every 20 ms on 2 shared
+    // cores cost a third of a core even without forks. The wake FIFO is opened before the first look, so a change
+    // after it always wakes the nap.
+    '[ -n "$NAPFD" ] || napopen',
     'now; end=$((t + ' + String(timeoutCs) + ')); fast=$((t + 50))',
     'while :; do',
     '  observe',
     '  if [ -n "$k" ] && [ "$k" != "$PREV" ]; then break; fi',
     '  if [ -n "$WATCH" ] && ! alive "$WATCH"; then break; fi',
     '  now; [ $t -ge $end ] && break',
-    '  if [ $t -lt $fast ]; then nap 0.02; else nap 0.05; fi',
+    '  if [ $WOKE = 1 ]; then r=$((end - t)); [ $r -gt 25 ] && r=25; [ $r -lt 10 ] && r=0$r; nap 0.$r; elif [ $t -lt $fast ]; then nap 0.02; else nap 0.05; fi',
     'done',
     'cur; p=$c',
     'if alive "$p"; then echo "pidfile=$p alive"; else echo "pidfile=$p dead"; fi',

@@ -20,6 +20,7 @@ import {
   type DaemonSpec,
 } from '../../../cli/deploy/daemon-scripts.js';
 import { snapshotOf, statesKey, updatedLine } from '../../../cli/deploy/expect.js';
+import { writeStatus, type AgentStatus } from '../../../agent/status.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'haup-daemon-'));
@@ -54,7 +55,7 @@ conf=$3
 if grep -q die "$conf"; then echo "fake agent: refusing to run" >&2; exit 1; fi
 echo $$ > '${spec.paths.pidfile}'
 n=0
-write() { n=$((n+1)); h=$(sha256sum < "$conf" | cut -d' ' -f1); printf '{\\n  "agent": "haup-agent",\\n  "pid": %s,\\n  "configFile": "%s",\\n  "configHash": "%s",\\n  "updatedAt": "%s",\\n  "instances": []\\n}\\n' $$ "$conf" "$h" "$$-$n" > '${spec.paths.stateFile}.tmp'; mv '${spec.paths.stateFile}.tmp' '${spec.paths.stateFile}'; echo "fake agent $$: wrote status $n"; }
+write() { n=$((n+1)); h=$(sha256sum < "$conf" | cut -d' ' -f1); printf '{\\n  "agent": "haup-agent",\\n  "pid": %s,\\n  "configFile": "%s",\\n  "configHash": "%s",\\n  "updatedAt": "%s",\\n  "instances": []\\n}\\n' $$ "$conf" "$h" "$$-$n" > '${spec.paths.stateFile}.tmp'; mv '${spec.paths.stateFile}.tmp' '${spec.paths.stateFile}'; if [ -p '${spec.paths.stateFile}.wake' ]; then echo 1<>'${spec.paths.stateFile}.wake'; fi; echo "fake agent $$: wrote status $n"; }
 write
 trap write HUP
 trap 'rm -f "${spec.paths.pidfile}"; echo "fake agent $$: stopped"; exit 0' TERM
@@ -281,7 +282,31 @@ describe('daemon scripts under systemd and for keepalived', () => {
       assert.ok(took >= 250, `${shell}: the loop still waits its timeout (${took.toFixed(0)} ms)`);
       assert.match(r.stdout, /^observed-begin$/m);
     }
-    assert.ok(statSync(spec.napFifo as string).isFIFO(), 'bash napped on the FIFO it made');
+    assert.ok(statSync(`${quiet.paths.stateFile}.wake`).isFIFO(), 'bash napped on the wake FIFO it made next to the status file');
+  });
+  test('without the agent\'s run directory (nothing started yet) bash naps on the plain nap FIFO', async () => {
+    const away: DaemonSpec = { ...spec, paths: { ...spec.paths, stateFile: join(dir, 'not-made', 'agent-state.json') } };
+    rmSync(spec.napFifo as string, { force: true });
+    const r = await run('bash', ['-c', waitScript(away, { previous: '', pid: null, timeoutMs: 100 })], { encoding: 'utf8', timeout: 20_000 });
+    assert.match(r.stdout, /^observed-begin$/m);
+    assert.ok(statSync(spec.napFifo as string).isFIFO(), 'the nap FIFO was made and used');
+    assert.equal(existsSync(join(dir, 'not-made')), false, 'a wait creates no run directory of its own');
+  });
+  test('a wait ends when the agent writes its status (and the wake FIFO), not at its next look (set to 5 s here)', async () => {
+    const file = join(dir, 'woken.json');
+    const status = (updatedAt: string, state: string) => ({ pid: 1, updatedAt, instances: [{ state }] }) as unknown as AgentStatus;
+    const woken: DaemonSpec = { ...spec, paths: { ...spec.paths, stateFile: file } };
+    writeStatus(file, status('t1', 'BACKUP'));
+    const script = waitScript(woken, { previous: statesKey(readFileSync(file, 'utf8')), pid: null, timeoutMs: 20_000, observe: 'states' });
+    const slow = script.replace('nap 0.$r', 'nap 5');
+    assert.notEqual(slow, script);
+    const t0 = performance.now();
+    const pending = run('bash', ['-c', slow], { encoding: 'utf8', timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    writeStatus(file, status('t2', 'MASTER')); // the agent's own writer: rename into place, then a line to the FIFO
+    const out = snapshotOf(parseWaitOutput((await pending).stdout));
+    assert.equal(out.states, '      "state": "MASTER"|');
+    assert.ok(performance.now() - t0 < 4000, `woken, not after the 5 s nap (${(performance.now() - t0).toFixed(0)} ms)`);
   });
   test('a states wait ignores a status rewrite that changes only counters, and returns when a state changes', async () => {
     const file = join(dir, 'states.json');
