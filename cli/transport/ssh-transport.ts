@@ -6,6 +6,7 @@ import type { ClientChannel } from 'ssh2';
 import { HaupError } from '../errors.js';
 import { commandLine, getCommand, GET_MISSING_EXIT, parseStatOutput, putScript, statCommand, sudoProblem } from './remote-script.js';
 import type { SshClient } from './ssh-connect.js';
+import { RemoteShell, shellScript } from './remote-shell.js';
 import { numericOwner, SftpFiles } from './sftp-files.js';
 import { sudoError, type Endpoint } from './ssh-errors.js';
 import {
@@ -28,6 +29,8 @@ export interface SshTransportOptions {
   maxChannels: number;
   fileTransfer: 'auto' | 'exec';
   name?: string;
+  /** Run `sh -c` / `bash -c` scripts through one long-lived shell (remote-shell.ts); default: unless HAUP_SSH_SHELL=off. */
+  shell?: boolean;
 }
 
 /** A counting semaphore: channels beyond MaxSessions would be refused by sshd. */
@@ -70,6 +73,9 @@ export class SshTransport implements Transport {
   private readonly slots: Slots;
   private readonly afterClose: Array<() => Promise<void>> = [];
   private sftpSession: Promise<SftpFiles | null> | undefined;
+  /** The long-lived bash that runs `sh -c` / `bash -c` scripts (remote-shell.ts); off with HAUP_SSH_SHELL=off. */
+  private shell: RemoteShell | null = null;
+  private shellOff: boolean;
 
   constructor(
     private readonly client: SshClient,
@@ -80,6 +86,7 @@ export class SshTransport implements Transport {
     const addr = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
     this.name = opts.name ? `${opts.name} (${addr})` : addr;
     this.slots = new Slots(opts.maxChannels);
+    this.shellOff = !(opts.shell ?? process.env['HAUP_SSH_SHELL'] !== 'off');
     client.on('error', (err: Error) => {
       this.closed ??= new HaupError('HAUP_SSH', `${this.name}: connection lost: ${err.message}`, { cause: err });
     });
@@ -144,6 +151,7 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = new HaupError('HAUP_SSH', `${this.name}: transport is closed`);
+      this.shell?.close();
       await endWithin(this.client);
     }
     for (const hook of this.afterClose.splice(0)) await hook();
@@ -216,8 +224,42 @@ export class SshTransport implements Transport {
     }
   }
 
-  /** One command on one channel: the only place that talks to ssh2 after connecting. */
+  /** The script through the long-lived shell, or null when it must take a channel of its own. */
+  private async viaShell(cmd: Command, sudo: boolean, stdin: string | Buffer | undefined, timeoutMs: number | undefined): Promise<RawResult | null> {
+    if (this.shellOff || sudo || (stdin !== undefined && stdin.length > 0)) return null;
+    const s = shellScript(cmd);
+    if (!s) return null;
+    if (!this.shell || this.shell.state === 'gone') this.shell = new RemoteShell((line, attach) => this.startChannel(line, attach));
+    const shell = this.shell;
+    const wasStarting = shell.state === 'starting';
+    const ok = await shell.available();
+    // No bash there, or the shell did not even start: plain channels from now on.
+    if (!ok && (shell.unsupported || (wasStarting && shell.state === 'gone'))) this.shellOff = true;
+    // Busy with another script (checked after the await, so two callers cannot both take it): a channel this time.
+    if (shell.state !== 'idle') return null;
+    this.roundTrips += 1;
+    try {
+      return await shell.run(s.shell, s.script, timeoutMs, () =>
+        new HaupError('HAUP_REMOTE_COMMAND', `${this.name}: "${displayCommand(cmd)}" did not finish within ${timeoutMs} ms`, {
+          hint: 'haup closed the shell it ran in; check whether it hangs when run by hand',
+        }),
+      );
+    } catch (err) {
+      if (err instanceof HaupError) throw err;
+      throw this.closed ?? new HaupError('HAUP_SSH', `${this.name}: connection lost while running: ${displayCommand(cmd)}`, { cause: err });
+    }
+  }
+
+  /** One command: through the long-lived shell when it can, else on a channel of its own. */
   private async run(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number): Promise<RawResult> {
+    if (this.closed) throw this.closed;
+    const viaShell = await this.viaShell(cmd, sudo, stdin, timeoutMs);
+    if (viaShell) return viaShell;
+    return this.runOnChannel(cmd, sudo, stdin, timeoutMs);
+  }
+
+  /** One command on one channel: the only place that talks to ssh2 after connecting. */
+  private async runOnChannel(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number): Promise<RawResult> {
     if (this.closed) throw this.closed;
     const line = commandLine(cmd, sudo);
     await this.slots.take();

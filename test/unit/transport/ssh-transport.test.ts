@@ -48,7 +48,7 @@ class FakeClient extends EventEmitter {
 
 function transport(user: string, script: Script, fileTransfer: 'auto' | 'exec' = 'exec') {
   const client = new FakeClient(script);
-  const t = new SshTransport(client as unknown as SshClient, { host: 'web1', port: 22, user }, { sudo: true, maxChannels: 2, fileTransfer, name: 'web1' });
+  const t = new SshTransport(client as unknown as SshClient, { host: 'web1', port: 22, user }, { sudo: true, maxChannels: 2, fileTransfer, name: 'web1', shell: false });
   return { t, client };
 }
 
