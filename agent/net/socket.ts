@@ -110,6 +110,8 @@ export interface RawAddon {
   readInterface?(ifname: string): Buffer | null;
   /** A NETLINK_ROUTE socket bound to RTMGRP_LINK (`ip monitor link` in-process). Missing in older addons. */
   openLinkMonitor?(): NativeLinkMonitor;
+  /** mkfifo(3): true when made, false when something is already there; throws otherwise. Missing in older addons. */
+  makeFifo?(path: string, mode: number): boolean;
 }
 
 export interface NativeLinkMonitor {

@@ -6,8 +6,8 @@ import { runScript } from '../checks/runner.js';
 import type { HaupConfig, SyncGroupConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { LinkState } from '../net/link-watch.js';
-import type { ReceivedPacket } from '../net/socket.js';
-import { writeStatus } from '../status.js';
+import { tryLoadAddon, type ReceivedPacket } from '../net/socket.js';
+import { statusWakeFifo, writeStatus } from '../status.js';
 import { step } from '../vrrp/fsm.js';
 import type { Action, Event, VirtualRouter } from '../vrrp/fsm-types.js';
 import { advertExpectation } from '../vrrp/instance.js';
@@ -40,6 +40,12 @@ export interface AgentOptions {
    * bench/vrid-noise.ts uses to measure the agent without them; every packet then wakes it, as with an older addon).
    */
   vridFilters?: boolean;
+  /** Makes the status file's wake FIFO (default: the addon's mkfifo, when it has one); tests pass their own. */
+  makeFifo?: (path: string) => void;
+}
+
+function addonMakeFifo(path: string): void {
+  tryLoadAddon()?.makeFifo?.(path, 0o600);
 }
 
 /** Notify scripts are not waited for, but one that hangs this long is killed. */
@@ -73,6 +79,8 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   private statusQueued = false;
   private statusWrittenAt = -Infinity;
   private statusError: string | undefined;
+  /** The wake FIFO next to the status file is made once, after the first write made its directory. */
+  private wakeFifoMade = false;
   private readonly preparing = new Set<RuntimeInstance>();
   private readonly now: () => number;
   private readonly startedAt = new Date().toISOString();
@@ -441,6 +449,15 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
     try {
       writeStatus(this.opts.stateFile, this.statusSnapshot());
       this.statusError = undefined;
+      if (!this.wakeFifoMade) {
+        this.wakeFifoMade = true;
+        // deploy's waits block on it (agent/status.ts); without it they look every 20-50 ms instead.
+        try {
+          (this.opts.makeFifo ?? addonMakeFifo)(statusWakeFifo(this.opts.stateFile));
+        } catch (err) {
+          this.log.warn(`cannot make ${statusWakeFifo(this.opts.stateFile)}: ${(err as Error).message}`);
+        }
+      }
     } catch (err) {
       const msg = (err as Error).message;
       if (msg !== this.statusError) this.log.error(`cannot write the status file ${this.opts.stateFile}: ${msg}`);

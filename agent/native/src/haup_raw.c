@@ -51,6 +51,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -1444,6 +1445,35 @@ static napi_value js_read_interface(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* makeFifo(path, mode): mkfifo(3); true when made, false when something already is at path (EEXIST). Node has no
+ * mkfifo, and a `mkfifo` process per host is what the agent's wake FIFO would otherwise cost deploy's scripts. */
+static napi_value js_make_fifo(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  char path[4096];
+  size_t len = 0;
+  uint32_t mode = 0600;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1) {
+    napi_throw_type_error(env, NULL, "makeFifo(path, mode): path must be a non-empty string");
+    return NULL;
+  }
+  if (argc >= 2 && napi_get_value_uint32(env, argv[1], &mode) != napi_ok) {
+    napi_throw_type_error(env, NULL, "makeFifo(path, mode): mode must be a number");
+    return NULL;
+  }
+  if (mkfifo(path, (mode_t)(mode & 0777)) != 0) {
+    if (errno != EEXIST) {
+      throw_errno(env, errno, "mkfifo", path);
+      return NULL;
+    }
+    NAPI_CALL(env, napi_get_boolean(env, false, &result));
+    return result;
+  }
+  NAPI_CALL(env, napi_get_boolean(env, true, &result));
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openVrrp", NULL, js_open_vrrp, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -1452,6 +1482,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"changeAddress", NULL, js_change_address, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readInterface", NULL, js_read_interface, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openLinkMonitor", NULL, js_open_link_monitor, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"makeFifo", NULL, js_make_fifo, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -3,9 +3,11 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tryLoadAddon } from '../../../agent/net/socket.js';
+import { Agent } from '../../../agent/runtime/agent.js';
 import { readStatus, statusWakeFifo, wakeStatusWaiters, writeStatus, type AgentStatus } from '../../../agent/status.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'haup-status-'));
@@ -51,5 +53,26 @@ describe('status file and its wake FIFO', () => {
     writeFileSync(statusWakeFifo(file), 'keep\n');
     wakeStatusWaiters(file);
     assert.equal(readFileSync(statusWakeFifo(file), 'utf8'), 'keep\n');
+  });
+  test('the addon makes FIFOs: true when made, false when something is there, an errno error otherwise', (t) => {
+    const addon = tryLoadAddon();
+    if (!addon?.makeFifo) return t.skip('needs the addon built by npm ci');
+    const path = join(dir, 'made.wake');
+    assert.equal(addon.makeFifo(path, 0o600), true);
+    const st = statSync(path);
+    assert.ok(st.isFIFO());
+    assert.equal(st.mode & 0o777, 0o600 & ~process.umask());
+    assert.equal(addon.makeFifo(path, 0o600), false);
+    assert.throws(() => addon.makeFifo!(join(dir, 'missing', 'x.wake'), 0o600), /ENOENT/);
+  });
+  test('an agent makes the wake FIFO once, after its first status write made the directory', () => {
+    const file = join(dir, 'agent-run', 'agent-state.json');
+    const made: string[] = [];
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const agent = new Agent({ configFile: '/etc/haup/keepalived.conf', stateFile: file, log: quiet, makeFifo: (p) => made.push(p) });
+    agent.writeStatusNow();
+    agent.writeStatusNow();
+    assert.deepEqual(made, [statusWakeFifo(file)]);
+    assert.ok(existsSync(file));
   });
 });

@@ -16,9 +16,9 @@ describe('addon lookup', () => {
     assert.equal(new Set(list).size, list.length, 'no path twice');
   });
 
-  test('the repository build loads from ESM and exposes openVrrp, sendFrame, ifIndex, changeAddress, readInterface and openLinkMonitor', () => {
+  test('the repository build loads from ESM and exposes openVrrp, sendFrame, ifIndex, changeAddress, readInterface, openLinkMonitor and makeFifo', () => {
     const addon = loadAddon();
-    assert.deepEqual(Object.keys(addon).sort(), ['changeAddress', 'ifIndex', 'openLinkMonitor', 'openVrrp', 'readInterface', 'sendFrame']);
+    assert.deepEqual(Object.keys(addon).sort(), ['changeAddress', 'ifIndex', 'makeFifo', 'openLinkMonitor', 'openVrrp', 'readInterface', 'sendFrame']);
     assert.throws(() => addon.ifIndex('ht3nope0'), { code: 'ENODEV', syscall: 'if_nametoindex' });
     assert.throws(() => addon.openVrrp({ family: 5 as 4, ifname: 'lo', multicast: true }), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => addon.sendFrame('lo', Buffer.alloc(3)), { code: 'ERR_OUT_OF_RANGE' });
