@@ -70,14 +70,14 @@ function prelude(spec: DaemonSpec): string[] {
     'now() { u=; read -r u rest < /proc/uptime; t=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }',
     // nap SECONDS: under bash, a read with a timeout on a FIFO (opened read-write, so it never sees EOF): no fork per
     // nap, and none per script either (a process substitution would fork); sh forks `sleep`. For the haup agent the
-    // FIFO is the status file's wake FIFO, which the agent writes a line to after each status write: a nap ends at
-    // the change (WOKE=1), so a wait can nap long. It is opened on the first nap or wait, when the agent's run
-    // directory exists (a first start makes it); else the plain nap FIFO, which nobody writes to.
+    // FIFO is the wake FIFO the agent makes next to its status file and writes a line to after each status write: a
+    // nap on it ends at the change (WOKE=1), so a wait can nap long. Until the agent has made it (a first start),
+    // the plain nap FIFO, which nobody writes to (made once per boot).
     `NAPF=${q(spec.napFifo ?? NAP_FIFO)}`,
     `WAKEF=${q(spec.engine === 'haup' && spec.paths.stateFile ? statusWakeFifo(spec.paths.stateFile) : '')}`,
     'NAPFD=; WOKE=0',
-    'fifo() { { [ -p "$1" ] || mkfifo -m 600 "$1"; } 2>/dev/null && exec 9<>"$1"; }',
-    'napopen() { NAPFD=-; [ -n "${BASH_VERSION:-}" ] || return 0; if [ -n "$WAKEF" ] && [ -d "${WAKEF%/*}" ] && fifo "$WAKEF"; then NAPFD=9; WOKE=1; elif fifo "$NAPF"; then NAPFD=9; fi; }',
+    'wakeopen() { [ -n "${BASH_VERSION:-}" ] && [ -n "$WAKEF" ] && [ -p "$WAKEF" ] && exec 9<>"$WAKEF" && NAPFD=9 && WOKE=1; }',
+    'napopen() { NAPFD=-; [ -n "${BASH_VERSION:-}" ] || return 0; wakeopen && return 0; if { [ -p "$NAPF" ] || mkfifo -m 600 "$NAPF"; } 2>/dev/null && exec 9<>"$NAPF"; then NAPFD=9; fi; }',
     'nap() { [ -n "$NAPFD" ] || napopen; if [ "$NAPFD" = 9 ]; then read -r -t "$1" -u 9 _ || :; else sleep "$1"; fi; }',
   ];
 }
@@ -168,15 +168,19 @@ function rivalFunctions(rival: DaemonSpec): string[] {
 export function serviceScript(
   spec: DaemonSpec,
   action: Action,
-  opts: { daemonReload: boolean; rival?: DaemonSpec | undefined; wait?: Omit<WaitOptions, 'pid' | 'delayMs' | 'logOffset'> | undefined },
+  opts: { daemonReload: boolean; rival?: DaemonSpec | undefined; wait?: Omit<WaitOptions, 'pid' | 'delayMs' | 'logMark'> | undefined },
 ): string {
   const rival = opts.rival && action !== 'reload' ? opts.rival : undefined;
   const lines = [`${MARK} service ${spec.engine} ${action}`, ...prelude(spec), ...functions(spec), ...(rival ? rivalFunctions(rival) : [])];
   if (opts.daemonReload && spec.init === 'systemd') lines.push('systemctl daemon-reload');
   if (action !== 'start' || spec.engine === 'keepalived') lines.push(...checkLines(spec));
-  // Where this run's log lines begin, so a failure shows only what the new (or reloaded) daemon said.
-  // A missing log (a first start) needs no stat process.
-  const logoff = spec.init === 'systemd' ? [] : ['LOGOFF=0; if [ -e "$LOG" ]; then LOGOFF=$(stat -c %s "$LOG" 2>/dev/null || echo 0); fi; echo "logoff=$LOGOFF"'];
+  // Where this run's log lines begin, so a failure shows only what the new (or reloaded) daemon said: a mark line
+  // in the log (builtins only; pid and clock make it unique on the host), printed as logmark= for later waits.
+  // No log directory yet (a first start): no mark, and every line is this run's.
+  const logoff =
+    spec.init === 'systemd'
+      ? []
+      : [`now; LOGMARK="haup-deploy $$.$t"; if { printf '%s: ${action}\n' "$LOGMARK" >> "$LOG"; } 2>/dev/null; then echo "logmark=$LOGMARK"; else LOGMARK=; fi`];
   // The other engine stops (sending priority 0, releasing its VIPs) before this one starts.
   const stopRival = rival ? ['stop_rival', 'echo rival-stopped'] : [];
   if (action === 'start') lines.push(...stopRival, ...logoff, 'start_daemon');
@@ -234,8 +238,8 @@ export interface WaitOptions {
   timeoutMs: number;
   /** Wait this long before the first look (the caller knows a transition cannot come earlier). */
   delayMs?: number;
-  /** Log bytes to skip when showing the log (its size before the daemon was started or reloaded). */
-  logOffset?: number | null;
+  /** The mark line the service script wrote to the log: a failure shows only the lines after it (null: the last 20). */
+  logMark?: string | null;
   /**
    * haup agent: what counts as a change. 'updated' (default): any rewrite of the status file (its updatedAt line);
    * 'states': only the instances' state and vipsHeld lines (`previous` from statesKey), so a poll for a transition
@@ -267,20 +271,23 @@ function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: stri
   const log =
     spec.init === 'systemd'
       ? `journalctl -u ${q(unitName(spec))} -n 20 --no-pager 2>/dev/null`
-      : 'if [ "${LOGOFF:-0}" -gt 0 ] && [ "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" -ge "$LOGOFF" ]; then tail -c +$((LOGOFF + 1)) "$LOG" | tail -n 20; else tail -n 20 "$LOG"; fi 2>/dev/null';
+      : // The lines after the last mark of this run (looked for in the last 2000 lines), else the last 20.
+        'tail -n 2000 "$LOG" 2>/dev/null | awk -v m="${LOGMARK:-}" \'m != "" && index($0, m) == 1 { n = 0; next } { l[n++] = $0 } END { for (i = n > 20 ? n - 20 : 0; i < n; i++) print l[i] }\'';
   return [
-    ...(opts.logOffset === undefined ? [] : [`LOGOFF=${opts.logOffset ?? ''}`]),
+    ...(opts.logMark === undefined ? [] : [`LOGMARK=${q(opts.logMark ?? '')}`]),
     `PREV=${q(opts.previous)}`,
     `WATCH=${watch}`,
     observe,
     ...(opts.delayMs && opts.delayMs > 0 ? [`nap ${(opts.delayMs / 1000).toFixed(3)}`] : []),
     // Woken by the agent (see prelude): a look every 0.25 s only to notice a dead pid. Otherwise 20 ms ticks for the
     // first half second (a start or reload answers within it), then 50 ms: 40 hosts polling every 20 ms on 2 shared
-    // cores cost a third of a core even without forks. The wake FIFO is opened before the first look, so a change
-    // after it always wakes the nap.
+    // cores cost a third of a core even without forks. The wake FIFO is opened before a look, so a change after that
+    // look always wakes the nap.
     '[ -n "$NAPFD" ] || napopen',
     'now; end=$((t + ' + String(timeoutCs) + ')); fast=$((t + 50))',
     'while :; do',
+    // The agent's wake FIFO may appear while this waits (a first start): from then on, wake on its changes.
+    '  [ $WOKE = 1 ] || wakeopen || :',
     '  observe',
     '  if [ -n "$k" ] && [ "$k" != "$PREV" ]; then break; fi',
     '  if [ -n "$WATCH" ] && ! alive "$WATCH"; then break; fi',
@@ -337,10 +344,10 @@ export function parseWaitOutput(out: string): WaitOutput {
   };
 }
 
-/** `logoff=N` from a service script's output: the log's size before the action. */
-export function parseLogOffset(out: string): number | null {
-  const m = /^logoff=(\d+)$/m.exec(out);
-  return m ? Number(m[1]) : null;
+/** `logmark=MARK` from a service script's output: the line it wrote to the log before the action. */
+export function parseLogMark(out: string): string | null {
+  const m = /^logmark=(haup-deploy [0-9.]+)$/m.exec(out);
+  return m ? m[1]! : null;
 }
 
 /** `pid=N` from a service or rollback script's output. */

@@ -10,7 +10,7 @@ import {
   EXIT_NOT_RUNNING,
   EXIT_START_FAILED,
   EXIT_STOP_FAILED,
-  parseLogOffset,
+  parseLogMark,
   parsePid,
   parseWaitOutput,
   rollbackScript,
@@ -53,7 +53,7 @@ export class HostRun {
   /** Progress lines about this host; the orchestrator points it at the display. */
   log: (line: string) => void = () => undefined;
   private written: DesiredFile[] = [];
-  private logOffset: number | null = null;
+  private logMark: string | null = null;
   private acted: Action | null = null;
   /** The service script stopped the other engine's daemon: a rollback starts it again. */
   private rivalStopped = false;
@@ -151,7 +151,7 @@ export class HostRun {
     const cmd = scriptCommand(this.deps.spec, script);
     const res = await t.exec(cmd, { sudo: true });
     if (res.code !== 0) throw commandFailedError(t.name, cmd, res, 'rolling back');
-    this.logOffset = null;
+    this.logMark = null;
     if (wasRunning) {
       const pid = parsePid(res.stdout);
       this.startedAt = clock();
@@ -165,7 +165,7 @@ export class HostRun {
 
   /** One long poll: returns when the daemon's observable state changes from `previous`, it dies, or timeoutMs. */
   async look(previous: string, opts: { pid: number | null; timeoutMs: number; delayMs?: number; observe?: 'updated' | 'states' }): Promise<Snapshot> {
-    const script = waitScript(this.deps.spec, { previous, pid: opts.pid, timeoutMs: opts.timeoutMs, delayMs: opts.delayMs ?? 0, logOffset: this.logOffset, observe: opts.observe ?? 'updated' });
+    const script = waitScript(this.deps.spec, { previous, pid: opts.pid, timeoutMs: opts.timeoutMs, delayMs: opts.delayMs ?? 0, logMark: this.logMark, observe: opts.observe ?? 'updated' });
     const budget = opts.timeoutMs + (opts.delayMs ?? 0) + 10_000;
     const cmd = scriptCommand(this.deps.spec, script);
     let res;
@@ -215,7 +215,7 @@ export class HostRun {
     const t = this.deps.transport;
     const cmd = scriptCommand(this.deps.spec, script);
     const res = await t.exec(cmd, { sudo: true });
-    this.logOffset = parseLogOffset(res.stdout);
+    this.logMark = parseLogMark(res.stdout);
     if (/^rival-stopped$/m.test(res.stdout)) {
       this.rivalStopped = true;
       this.log(`stopped the ${this.host.engine === 'haup' ? 'keepalived' : 'haup agent'} that still ran (pid ${this.plan.stopRival})`);

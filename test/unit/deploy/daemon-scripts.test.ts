@@ -3,7 +3,7 @@
 // reports, the signals the agent got, the files left behind.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   EXIT_CHECK_FAILED,
-  parseLogOffset,
+  parseLogMark,
   parsePid,
   parseWaitOutput,
   rollbackScript,
@@ -105,7 +105,7 @@ describe('daemon scripts (supervised haup agent, real sh)', () => {
     pid = parsePid(r.stdout) ?? 0;
     started.push(pid);
     assert.ok(pid > 0 && alive(pid));
-    assert.equal(parseLogOffset(r.stdout), 0);
+    assert.equal(parseLogMark(r.stdout), null, 'no log directory before the first start: no mark, every line is new');
     const snap = await look('', pid);
     assert.equal(snap.status?.pid, pid, 'the pid printed is the agent itself (setsid did not fork)');
     assert.equal(snap.pid, pid);
@@ -182,8 +182,11 @@ describe('daemon scripts (supervised haup agent, real sh)', () => {
     const r = await sh(serviceScript(spec, 'restart', { daemonReload: false }));
     assert.equal(r.code, 0, r.stderr);
     const dead = parsePid(r.stdout) ?? 0;
+    const mark = parseLogMark(r.stdout);
+    assert.match(mark ?? '', /^haup-deploy \d+\.\d+$/);
+    assert.ok(readFileSync(spec.paths.log as string, 'utf8').includes(`${mark}: restart\n`), 'the mark line is in the log');
     const t0 = performance.now();
-    const out = parseWaitOutput((await sh(waitScript(spec, { previous: '', pid: dead, timeoutMs: 5000, logOffset: parseLogOffset(r.stdout) }))).stdout);
+    const out = parseWaitOutput((await sh(waitScript(spec, { previous: '', pid: dead, timeoutMs: 5000, logMark: parseLogMark(r.stdout) }))).stdout);
     assert.ok(performance.now() - t0 < 2500);
     assert.equal(out.watchAlive, false);
     assert.deepEqual(out.log, ['fake agent: refusing to run']);
@@ -282,21 +285,32 @@ describe('daemon scripts under systemd and for keepalived', () => {
       assert.ok(took >= 250, `${shell}: the loop still waits its timeout (${took.toFixed(0)} ms)`);
       assert.match(r.stdout, /^observed-begin$/m);
     }
-    assert.ok(statSync(`${quiet.paths.stateFile}.wake`).isFIFO(), 'bash napped on the wake FIFO it made next to the status file');
+    assert.ok(statSync(spec.napFifo as string).isFIFO(), 'bash napped on the FIFO it made');
+    assert.equal(existsSync(`${quiet.paths.stateFile}.wake`), false, 'the wake FIFO is the agent\'s to make');
   });
-  test('without the agent\'s run directory (nothing started yet) bash naps on the plain nap FIFO', async () => {
-    const away: DaemonSpec = { ...spec, paths: { ...spec.paths, stateFile: join(dir, 'not-made', 'agent-state.json') } };
-    rmSync(spec.napFifo as string, { force: true });
-    const r = await run('bash', ['-c', waitScript(away, { previous: '', pid: null, timeoutMs: 100 })], { encoding: 'utf8', timeout: 20_000 });
-    assert.match(r.stdout, /^observed-begin$/m);
-    assert.ok(statSync(spec.napFifo as string).isFIFO(), 'the nap FIFO was made and used');
-    assert.equal(existsSync(join(dir, 'not-made')), false, 'a wait creates no run directory of its own');
+  test('a wait that began before the agent made its wake FIFO switches to it when it appears (a first start)', async () => {
+    const file = join(dir, 'late.json');
+    const status = (updatedAt: string, state: string) => ({ pid: 1, updatedAt, instances: [{ state }] }) as unknown as AgentStatus;
+    const late: DaemonSpec = { ...spec, paths: { ...spec.paths, stateFile: file } };
+    writeStatus(file, status('t1', 'BACKUP'));
+    const script = waitScript(late, { previous: statesKey(readFileSync(file, 'utf8')), pid: null, timeoutMs: 20_000, observe: 'states' });
+    // Ticks of 0.3 s before the FIFO is there, 5 s after: only a wakeup ends the wait soon after the change.
+    const slow = script.replace('nap 0.02', 'nap 0.3').replace('nap 0.05', 'nap 0.3').replace('nap 0.$r', 'nap 5');
+    const t0 = performance.now();
+    const pending = run('bash', ['-c', slow], { encoding: 'utf8', timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    execFileSync('mkfifo', ['-m', '600', `${file}.wake`]);
+    await new Promise((r) => setTimeout(r, 700));
+    writeStatus(file, status('t2', 'MASTER'));
+    assert.equal(snapshotOf(parseWaitOutput((await pending).stdout)).states, '      "state": "MASTER"|');
+    assert.ok(performance.now() - t0 < 4000, `woken (${(performance.now() - t0).toFixed(0)} ms)`);
   });
   test('a wait ends when the agent writes its status (and the wake FIFO), not at its next look (set to 5 s here)', async () => {
     const file = join(dir, 'woken.json');
     const status = (updatedAt: string, state: string) => ({ pid: 1, updatedAt, instances: [{ state }] }) as unknown as AgentStatus;
     const woken: DaemonSpec = { ...spec, paths: { ...spec.paths, stateFile: file } };
     writeStatus(file, status('t1', 'BACKUP'));
+    execFileSync('mkfifo', ['-m', '600', `${file}.wake`]); // as the agent does after its first status write
     const script = waitScript(woken, { previous: statesKey(readFileSync(file, 'utf8')), pid: null, timeoutMs: 20_000, observe: 'states' });
     const slow = script.replace('nap 0.$r', 'nap 5');
     assert.notEqual(slow, script);

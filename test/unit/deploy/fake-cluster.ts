@@ -112,9 +112,9 @@ export class FakeNode {
       if (!this.running || !this.agent) return { code: 4, stdout: '', stderr: 'haup: the daemon is not running\n' };
       this.agent.configHash = sha(this.config());
       this.agent.changedAt = this.cluster.now;
-      return { code: 0, stdout: `logoff=0\npid=${this.agent.pid}\n`, stderr: '' };
+      return { code: 0, stdout: `logmark=haup-deploy 1.1\npid=${this.agent.pid}\n`, stderr: '' };
     }
-    return { code: 0, stdout: `logoff=0\npid=${this.start()}\n`, stderr: '' };
+    return { code: 0, stdout: `logmark=haup-deploy 1.1\npid=${this.start()}\n`, stderr: '' };
   }
 
   /** A service script, and the wait it runs afterwards when it has one (deploy's first look for readiness). */
