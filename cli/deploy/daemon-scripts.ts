@@ -99,8 +99,9 @@ function supervisedFunctions(spec: DaemonSpec): string[] {
       ? [
           // setsid runs the agent in its own session (no fork: a background job of a non-interactive shell is
           // not a group leader), so $! is the agent's pid and it outlives this SSH session.
-          // The tests before mkdir and rm save two processes on a first start (each costs milliseconds on a busy host).
-          `start_daemon() { [ -d "\${PIDF%/*}" ] && [ -d "\${LOG%/*}" ] || mkdir -p "\${PIDF%/*}" "\${LOG%/*}"; if [ -e "$STATE" ]; then rm -f "$STATE"; fi; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & NP=$!; echo "pid=$NP"; }`,
+          // The tests before mkdir and rm save two processes on a first start (each costs milliseconds on a busy host);
+          // the agent makes its own run directory (pidfile, status), so after a reboot there is nothing to make.
+          `start_daemon() { [ -d "\${LOG%/*}" ] || mkdir -p "\${LOG%/*}"; if [ -e "$STATE" ]; then rm -f "$STATE"; fi; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & NP=$!; echo "pid=$NP"; }`,
         ]
       : [
           // keepalived daemonizes itself and writes its pidfile; wait up to 5 s for a live pid in it.

@@ -1,6 +1,7 @@
 // Package keeper-client is the CLI side of the SSH keeper: it finds (or starts) the per-user keeper process and hands
 // out KeeperTransports, which implement Transport by calls over the keeper's unix socket (keeper-protocol.ts).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { HaupError } from '../errors.js';
 import { buildId, dirProblem, ensureKeeperDir, entryPoint, keeperDir, socketPath } from './keeper-paths.js';
 import {
+  BLOB_MIN_BYTES,
   decodeError,
   decodeResponse,
   DecodeError,
@@ -18,6 +20,7 @@ import {
   type KeeperRequest,
   type KeeperSshOptions,
   type KeeperTarget,
+  type WireFileToPut,
 } from './keeper-protocol.js';
 import {
   assertAbsolutePath,
@@ -180,6 +183,33 @@ export class KeeperClient {
     });
   }
 
+  /** Blobs sent in this session (or being sent), by SHA-256. */
+  private readonly blobs = new Map<string, Promise<unknown>>();
+  /** SHA-256 of contents already hashed: the same bundle string or Buffer goes to every host. */
+  private readonly shaOfText = new Map<string, string>();
+  private readonly shaOfBuffer = new WeakMap<Buffer, string>();
+
+  /** The file as it goes on the wire: a large content as a blob, sent once per session. */
+  async wireFile(f: FileToPut): Promise<WireFileToPut> {
+    const size = typeof f.content === 'string' ? f.content.length : f.content.byteLength;
+    if (size < BLOB_MIN_BYTES) return f;
+    let sha = typeof f.content === 'string' ? this.shaOfText.get(f.content) : this.shaOfBuffer.get(f.content);
+    const data = typeof f.content === 'string' ? Buffer.from(f.content, 'utf8') : f.content;
+    if (sha === undefined) {
+      sha = createHash('sha256').update(data).digest('hex');
+      if (typeof f.content === 'string') this.shaOfText.set(f.content, sha);
+      else this.shaOfBuffer.set(f.content, sha);
+    }
+    let sent = this.blobs.get(sha);
+    if (!sent) {
+      sent = this.call({ op: 'blob', sha256: sha, data });
+      this.blobs.set(sha, sent);
+      sent.catch(() => this.blobs.delete(sha)); // the next put sends it again
+    }
+    await sent;
+    return { path: f.path, blob: sha, mode: f.mode, ...(f.owner === undefined ? {} : { owner: f.owner }) };
+  }
+
   async connect(target: KeeperTarget, options: KeeperSshOptions): Promise<KeeperTransport> {
     const c = (await this.call({ op: 'connect', target, options })) as KeeperConnected;
     return new KeeperTransport(this, c);
@@ -232,7 +262,8 @@ export class KeeperTransport implements Transport {
     if (files.length === 0) return;
     this.check();
     this.roundTrips += 1;
-    await this.keeper.call({ op: 'putFiles', handle: this.handle, files: [...files], opts });
+    const wire = await Promise.all(files.map((f) => this.keeper.wireFile(f)));
+    await this.keeper.call({ op: 'putFiles', handle: this.handle, files: wire, opts });
   }
 
   async get(path: string, opts: { sudo?: boolean } = {}): Promise<Buffer | null> {

@@ -1,12 +1,14 @@
 // Package keeper-protocol is the pure wire format between the CLI and the SSH keeper: newline-delimited JSON over a
 // unix socket, one request id per call, many calls in flight; Buffers travel as base64, Maps as entry lists, and a
-// HaupError keeps its code, message, hint and details so users see the same message as without the keeper.
+// HaupError keeps its code, message, hint and details so users see the same message as without the keeper. A large
+// file content travels once per session as a blob and is named by its SHA-256 after that (every host of a deploy
+// gets the same agent bundle and addon: 40 copies were most of the CLI's CPU in a 20-pair deploy).
 import { createHash } from 'node:crypto';
 import { HaupError, type ErrorCode } from '../errors.js';
 import type { Command, ExecOptions, FileToPut, PutOptions } from './transport.js';
 
 /** Bump when a message changes shape; part of the socket name, so old and new never talk. */
-export const KEEPER_PROTOCOL_VERSION = 1;
+export const KEEPER_PROTOCOL_VERSION = 2;
 
 export interface KeeperHop {
   host: string;
@@ -33,18 +35,25 @@ export interface KeeperSshOptions {
   passphrase?: string;
 }
 
+/** A file to put whose content is a blob sent earlier in the session (op 'blob'), or inline. */
+export type WireFileToPut = Omit<FileToPut, 'content'> & ({ content: Buffer | string; blob?: never } | { blob: string; content?: never });
+
+/** Contents at least this large go as blobs. */
+export const BLOB_MIN_BYTES = 16 * 1024;
+
 export type KeeperRequest =
   | { id: number; op: 'hello'; idleSeconds: number }
   | { id: number; op: 'connect'; target: KeeperTarget; options: KeeperSshOptions }
   | { id: number; op: 'exec'; handle: number; cmd: Command; opts: ExecOptions }
-  | { id: number; op: 'putFiles'; handle: number; files: FileToPut[]; opts: PutOptions }
+  | { id: number; op: 'blob'; sha256: string; data: Buffer }
+  | { id: number; op: 'putFiles'; handle: number; files: WireFileToPut[]; opts: PutOptions }
   | { id: number; op: 'get'; handle: number; path: string; opts: { sudo?: boolean } }
   | { id: number; op: 'statFiles'; handle: number; paths: string[]; opts: { sudo?: boolean } }
   | { id: number; op: 'release'; handle: number }
   | { id: number; op: 'shutdown' };
 
 export type KeeperOp = KeeperRequest['op'];
-const OPS: ReadonlySet<string> = new Set<KeeperOp>(['hello', 'connect', 'exec', 'putFiles', 'get', 'statFiles', 'release', 'shutdown']);
+const OPS: ReadonlySet<string> = new Set<KeeperOp>(['hello', 'connect', 'exec', 'blob', 'putFiles', 'get', 'statFiles', 'release', 'shutdown']);
 
 /** hello's answer: who the keeper is, for `haup disconnect` and tests. */
 export interface KeeperHello {

@@ -1,6 +1,7 @@
 // Package keeper-server is the SSH keeper process (`haup __keeper`): it listens on a private unix socket, serves the
 // Transport calls of CLI runs over kept connections (keeper-pool.ts), and exits after its idle time with no client.
 // Like OpenSSH's ControlMaster with ControlPersist; it writes nothing to a terminal and never logs secrets.
+import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
@@ -8,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { HaupError } from '../errors.js';
 import { ensureKeeperDir } from './keeper-paths.js';
 import { KeptConnections, type Kept } from './keeper-pool.js';
+import type { FileToPut } from './transport.js';
 import {
   decodeRequest,
   DecodeError,
@@ -31,6 +33,8 @@ type Log = (line: string) => void;
 interface Session {
   sock: net.Socket;
   handles: Map<number, Kept>;
+  /** File contents sent once as blobs (op 'blob'), by SHA-256; gone with the session. */
+  blobs: Map<string, Buffer>;
 }
 
 export class KeeperServer {
@@ -68,7 +72,7 @@ export class KeeperServer {
   }
 
   private accept(sock: net.Socket): void {
-    const session: Session = { sock, handles: new Map() };
+    const session: Session = { sock, handles: new Map(), blobs: new Map() };
     this.sessions.add(session);
     clearTimeout(this.idleTimer);
     const lines = new LineSplitter();
@@ -127,8 +131,23 @@ export class KeeperServer {
       }
       case 'exec':
         return this.kept(session, req.handle).transport.exec(req.cmd, req.opts);
-      case 'putFiles':
-        return this.kept(session, req.handle).transport.putFiles(req.files, req.opts);
+      case 'blob': {
+        // Stored before any await: a putFiles sent after it on this socket finds it.
+        if (!Buffer.isBuffer(req.data) || createHash('sha256').update(req.data).digest('hex') !== req.sha256) {
+          throw new HaupError('HAUP_SSH_KEEPER', `the SSH keeper got a blob whose content does not match its SHA-256 ${String(req.sha256)}`);
+        }
+        session.blobs.set(req.sha256, req.data);
+        return null;
+      }
+      case 'putFiles': {
+        const files = req.files.map((f): FileToPut => {
+          if (f.blob === undefined) return f as FileToPut;
+          const content = session.blobs.get(f.blob);
+          if (!content) throw new HaupError('HAUP_SSH_KEEPER', `${f.path}: the SSH keeper has no blob ${f.blob} in this session`);
+          return { path: f.path, content, mode: f.mode, ...(f.owner === undefined ? {} : { owner: f.owner }) };
+        });
+        return this.kept(session, req.handle).transport.putFiles(files, req.opts);
+      }
       case 'get':
         return this.kept(session, req.handle).transport.get(req.path, req.opts);
       case 'statFiles':

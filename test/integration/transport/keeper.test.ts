@@ -132,6 +132,38 @@ describe('SSH keeper in the lab', { skip }, () => {
     });
   });
 
+  test('a large file content goes to the keeper once per run, however many hosts get it', async () => {
+    const bundle = 'x'.repeat(64 * 1024) + '\n'; // like the agent bundle: one string for every host
+    const addon = Buffer.alloc(40 * 1024, 7);
+    await run(async (ts, c) => {
+      const k = (await c.keeperClient())!;
+      const ops: string[] = [];
+      const call = k.call.bind(k);
+      k.call = (req) => (ops.push(req.op), call(req));
+      await Promise.all(
+        ts.map((t) =>
+          t.putFiles([
+            { path: '/opt/haup/tk/agent.cjs', content: bundle, mode: 0o755 },
+            { path: '/opt/haup/tk/addon.node', content: addon, mode: 0o755 },
+            { path: '/opt/haup/tk/small.conf', content: 'small\n', mode: 0o600 },
+          ]),
+        ),
+      );
+      assert.deepEqual(ops.sort(), ['blob', 'blob', 'putFiles', 'putFiles'], 'each content once, then by its SHA-256');
+      for (const t of ts) {
+        assert.equal((await t.get('/opt/haup/tk/agent.cjs'))?.toString(), bundle);
+        assert.deepEqual(await t.get('/opt/haup/tk/addon.node'), addon);
+      }
+      const sha = createHash('sha256').update('other').digest('hex');
+      await assert.rejects(call({ op: 'blob', sha256: sha, data: Buffer.from('not other') }), (e: unknown) => e instanceof HaupError && e.code === 'HAUP_SSH_KEEPER');
+      const handle = (ts[0] as unknown as { handle: number }).handle;
+      await assert.rejects(
+        call({ op: 'putFiles', handle, files: [{ path: '/opt/haup/tk/x', blob: sha, mode: 0o600 }], opts: {} }),
+        (e: unknown) => e instanceof HaupError && /has no blob/.test(e.message),
+      );
+    });
+  });
+
   test('a changed or removed known_hosts entry makes the next run fail with the same error as without the keeper', async () => {
     const kh = join(runtimeDir, 'known_hosts');
     await copyFile(lab.knownHostsPath, kh);

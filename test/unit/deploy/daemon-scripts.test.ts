@@ -53,6 +53,7 @@ check) if grep -q bogus "$2"; then echo "$2:1: unknown keyword bogus" >&2; exit 
 esac
 conf=$3
 if grep -q die "$conf"; then echo "fake agent: refusing to run" >&2; exit 1; fi
+mkdir -p '${join(dir, 'run')}' # like the agent, it makes its own run directory
 echo $$ > '${spec.paths.pidfile}'
 n=0
 write() { n=$((n+1)); h=$(sha256sum < "$conf" | cut -d' ' -f1); printf '{\\n  "agent": "haup-agent",\\n  "pid": %s,\\n  "configFile": "%s",\\n  "configHash": "%s",\\n  "updatedAt": "%s",\\n  "instances": []\\n}\\n' $$ "$conf" "$h" "$$-$n" > '${spec.paths.stateFile}.tmp'; mv '${spec.paths.stateFile}.tmp' '${spec.paths.stateFile}'; if [ -p '${spec.paths.stateFile}.wake' ]; then echo 1<>'${spec.paths.stateFile}.wake'; fi; echo "fake agent $$: wrote status $n"; }
