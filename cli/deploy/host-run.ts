@@ -149,7 +149,7 @@ export class HostRun {
       rival: this.rivalStopped ? this.deps.rival : undefined,
     });
     const cmd = scriptCommand(this.deps.spec, script);
-    const res = await t.exec(cmd, { sudo: true });
+    const res = await t.exec(cmd, { sudo: true, ownScript: true });
     if (res.code !== 0) throw commandFailedError(t.name, cmd, res, 'rolling back');
     this.logMark = null;
     if (wasRunning) {
@@ -170,7 +170,7 @@ export class HostRun {
     const cmd = scriptCommand(this.deps.spec, script);
     let res;
     try {
-      res = await this.deps.transport.exec(cmd, { sudo: true, timeoutMs: budget });
+      res = await this.deps.transport.exec(cmd, { sudo: true, timeoutMs: budget, ownScript: true });
     } catch (err) {
       if (!(err instanceof HaupError) || err.code !== 'HAUP_REMOTE_COMMAND') throw err;
       throw new HaupError('HAUP_REMOTE_COMMAND', `${this.deps.transport.name}: watching the ${this.daemonName()} got no answer within ${Math.round(budget / 1000)} s`, {
@@ -214,7 +214,7 @@ export class HostRun {
   private async runService(script: string, action: Action): Promise<{ pid: number | null; first: Snapshot | null }> {
     const t = this.deps.transport;
     const cmd = scriptCommand(this.deps.spec, script);
-    const res = await t.exec(cmd, { sudo: true });
+    const res = await t.exec(cmd, { sudo: true, ownScript: true });
     this.logMark = parseLogMark(res.stdout);
     if (/^rival-stopped$/m.test(res.stdout)) {
       this.rivalStopped = true;

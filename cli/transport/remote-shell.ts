@@ -13,8 +13,9 @@ import { shellQuote } from './remote-script.js';
 import type { Command } from './transport.js';
 
 /**
- * The server loop. LC_ALL=C makes `read -N` count bytes. Each script runs as `SHELL -c SCRIPT` in a fork of the loop
- * (exec'd, so $$, $0, sh's own semantics and the caller's locale are what a channel of its own would give it).
+ * The server loop. LC_ALL=C makes `read -N` count bytes. Each script runs in a fork of the loop with the caller's
+ * locale, exec'd as `SHELL -c SCRIPT` (so $$, $0 and sh's own semantics are what a channel of its own would give it),
+ * or, for haup's own scripts (shell "="), eval'd in the fork itself.
  */
 const SERVER = [
   '__haup_l=${LC_ALL-__unset}; export LC_ALL=C',
@@ -22,7 +23,8 @@ const SERVER = [
   'while IFS= read -r __haup_h; do',
   '  __haup_i=${__haup_h%% *}; __haup_h=${__haup_h#* }; __haup_x=${__haup_h%% *}; __haup_n=${__haup_h#* }',
   '  IFS= read -r -N "$__haup_n" __haup_s || exit 0',
-  '  ( if [ "$__haup_l" = __unset ]; then unset LC_ALL; else LC_ALL=$__haup_l; fi; exec "$__haup_x" -c "$__haup_s" ) </dev/null',
+  '  ( if [ "$__haup_l" = __unset ]; then unset LC_ALL; else LC_ALL=$__haup_l; fi; unset __haup_c __haup_h __haup_i __haup_n __haup_l',
+  '    if [ "$__haup_x" = = ]; then unset __haup_x; eval "unset __haup_s; $__haup_s"; else exec "$__haup_x" -c "$__haup_s"; fi ) </dev/null',
   '  __haup_c=$?',
   "  printf '\\n%s %s\\n' \"$__haup_i\" \"$__haup_c\"; printf '\\n%s\\n' \"$__haup_i\" >&2",
   'done',
@@ -34,12 +36,15 @@ const NO_BASH = 'haup-shell no-bash';
 /** What the login shell runs: bash when there is one (a builtin test, no fork), else a line that says so. */
 export const SHELL_COMMAND = `if command -v bash >/dev/null 2>&1; then exec bash --norc --noprofile -c ${shellQuote(SERVER)}; fi; echo '${NO_BASH}'`;
 
-/** The shell and script of `SHELL -c SCRIPT` (a string command is `sh -c` it), else null. */
-export function shellScript(cmd: Command): { shell: string; script: string } | null {
-  if (typeof cmd === 'string') return { shell: 'sh', script: cmd };
+/**
+ * The shell and script of `SHELL -c SCRIPT` (a string command is `sh -c` it), else null. haup's own scripts (`own`)
+ * get the shell "=": run by the loop's bash itself.
+ */
+export function shellScript(cmd: Command, own = false): { shell: string; script: string } | null {
+  if (typeof cmd === 'string') return { shell: own ? '=' : 'sh', script: cmd };
   if (cmd.length !== 3 || cmd[1] !== '-c' || !/^[A-Za-z0-9_./-]+$/.test(cmd[0]!)) return null;
   const base = cmd[0]!.slice(cmd[0]!.lastIndexOf('/') + 1);
-  return base === 'sh' || base === 'bash' || base === 'dash' ? { shell: cmd[0]!, script: cmd[2]! } : null;
+  return base === 'sh' || base === 'bash' || base === 'dash' ? { shell: own ? '=' : cmd[0]!, script: cmd[2]! } : null;
 }
 
 export interface ShellResult {

@@ -100,7 +100,7 @@ export class SshTransport implements Transport {
   }
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
-    const raw = await this.run(cmd, this.useSudo(opts.sudo), opts.stdin, opts.timeoutMs);
+    const raw = await this.run(cmd, this.useSudo(opts.sudo), opts.stdin, opts.timeoutMs, opts.ownScript);
     return { code: raw.code, stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), ...(raw.signal ? { signal: raw.signal } : {}) };
   }
 
@@ -225,9 +225,9 @@ export class SshTransport implements Transport {
   }
 
   /** The script through the long-lived shell, or null when it must take a channel of its own. */
-  private async viaShell(cmd: Command, sudo: boolean, stdin: string | Buffer | undefined, timeoutMs: number | undefined): Promise<RawResult | null> {
+  private async viaShell(cmd: Command, sudo: boolean, stdin: string | Buffer | undefined, timeoutMs: number | undefined, own: boolean): Promise<RawResult | null> {
     if (this.shellOff || sudo || (stdin !== undefined && stdin.length > 0)) return null;
-    const s = shellScript(cmd);
+    const s = shellScript(cmd, own);
     if (!s) return null;
     if (!this.shell || this.shell.state === 'gone') this.shell = new RemoteShell((line, attach) => this.startChannel(line, attach));
     const shell = this.shell;
@@ -251,9 +251,9 @@ export class SshTransport implements Transport {
   }
 
   /** One command: through the long-lived shell when it can, else on a channel of its own. */
-  private async run(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number): Promise<RawResult> {
+  private async run(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number, own = false): Promise<RawResult> {
     if (this.closed) throw this.closed;
-    const viaShell = await this.viaShell(cmd, sudo, stdin, timeoutMs);
+    const viaShell = await this.viaShell(cmd, sudo, stdin, timeoutMs, own);
     if (viaShell) return viaShell;
     return this.runOnChannel(cmd, sudo, stdin, timeoutMs);
   }

@@ -12,6 +12,11 @@ export interface ExecOptions {
   sudo?: boolean;
   /** Kill the command and throw HAUP_REMOTE_COMMAND after this long. */
   timeoutMs?: number;
+  /**
+   * haup's own `sh -c` / `bash -c` script, written to run under bash too and not to depend on $$ or $0: over SSH it
+   * may run in a fork of the long-lived remote shell without a shell of its own (~5-8 ms of CPU less per script).
+   */
+  ownScript?: boolean;
 }
 
 export interface ExecResult {

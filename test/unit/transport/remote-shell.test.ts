@@ -17,6 +17,7 @@ class ProcessChannel extends EventEmitter {
   constructor(line: string, env: NodeJS.ProcessEnv) {
     super();
     this.child = spawn('/bin/sh', ['-c', line], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdin!.on('error', () => undefined); // a command that exits before reading its stdin (EPIPE), as sshd would ignore
     this.child.stdout!.on('data', (d: Buffer) => this.emit('data', d));
     this.child.stderr!.on('data', (d: Buffer) => this.stderr.emit('data', d));
     this.child.on('close', (code, signal) => {
@@ -90,6 +91,20 @@ describe('the long-lived remote shell', () => {
     assert.equal((await t.exec(`printf %s '${big}' | wc -c`)).stdout.trim(), '100000');
     assert.equal((await t.exec('read -r l; echo "[$l]"')).stdout, '[]\n', 'stdin is empty, not the next request');
     assert.equal(lines.length, 1, `one channel for all of them: ${lines.join(' | ')}`);
+  });
+
+  test('haup\'s own scripts run in a fork of the shell itself, and still leave nothing behind for the next one', async () => {
+    const { t, lines } = transport();
+    assert.equal(shellScript(['sh', '-c', 'x'], true)?.shell, '=');
+    const own = { ownScript: true };
+    assert.equal((await t.exec(['sh', '-c', 'echo "${BASH_VERSION:+bash}"'], own)).stdout, 'bash\n');
+    assert.deepEqual(await t.exec(['sh', '-c', 'X=1; cd /; echo out; echo err >&2; exit 4'], own), { code: 4, stdout: 'out\n', stderr: 'err\n' });
+    const next = await t.exec(['bash', '-c', 'echo "${X-unset} $PWD ${__haup_s-none} ${__haup_h-none}"; set | grep -c "^__haup_" || :'], own);
+    assert.equal(next.stdout.split('\n')[0], `unset ${process.cwd()} none none`);
+    assert.equal(next.stdout.split('\n')[1], '0', 'none of the loop\'s variables');
+    assert.equal((await t.exec('kill -9 $BASHPID', own)).code, 137);
+    assert.equal((await t.exec('echo after')).stdout, 'after\n', 'the loop survives its fork\'s death');
+    assert.equal(lines.length, 1);
   });
 
   test('the caller\'s locale is what the script sees (the loop itself counts bytes under LC_ALL=C)', async () => {
