@@ -5,7 +5,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, linkSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -95,6 +95,19 @@ after(() => {
   for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Resolves once some process has the FIFO open for reading (a non-blocking open for writing fails with ENXIO until then). */
+async function readerOn(fifo: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+      return;
+    } catch (err) {
+      if (i > 3000 || !['ENXIO', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
 
 describe('daemon scripts (supervised haup agent, real sh)', () => {
   let pid = 0;
@@ -297,14 +310,15 @@ describe('daemon scripts under systemd and for keepalived', () => {
     const script = waitScript(late, { previous: statesKey(readFileSync(file, 'utf8')), pid: null, timeoutMs: 20_000, observe: 'states' });
     // Ticks of 0.3 s before the FIFO is there, 5 s after: only a wakeup ends the wait soon after the change.
     const slow = script.replace('nap 0.02', 'nap 0.3').replace('nap 0.05', 'nap 0.3').replace('nap 0.$r', 'nap 5');
-    const t0 = performance.now();
+    rmSync(spec.napFifo as string, { force: true });
     const pending = run('bash', ['-c', slow], { encoding: 'utf8', timeout: 30_000 });
-    await new Promise((r) => setTimeout(r, 100));
+    await readerOn(spec.napFifo as string); // the wait runs, napping on the plain FIFO
     execFileSync('mkfifo', ['-m', '600', `${file}.wake`]);
-    await new Promise((r) => setTimeout(r, 700));
+    await readerOn(`${file}.wake`); // and has switched to the agent's FIFO
+    const t0 = performance.now();
     writeStatus(file, status('t2', 'MASTER'));
     assert.equal(snapshotOf(parseWaitOutput((await pending).stdout)).states, '      "state": "MASTER"|');
-    assert.ok(performance.now() - t0 < 4000, `woken (${(performance.now() - t0).toFixed(0)} ms)`);
+    assert.ok(performance.now() - t0 < 2500, `woken (${(performance.now() - t0).toFixed(0)} ms after the write)`);
   });
   test('a wait ends when the agent writes its status (and the wake FIFO), not at its next look (set to 5 s here)', async () => {
     const file = join(dir, 'woken.json');
@@ -315,13 +329,13 @@ describe('daemon scripts under systemd and for keepalived', () => {
     const script = waitScript(woken, { previous: statesKey(readFileSync(file, 'utf8')), pid: null, timeoutMs: 20_000, observe: 'states' });
     const slow = script.replace('nap 0.$r', 'nap 5');
     assert.notEqual(slow, script);
-    const t0 = performance.now();
     const pending = run('bash', ['-c', slow], { encoding: 'utf8', timeout: 30_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await readerOn(`${file}.wake`); // the wait has started and naps on the FIFO
+    const t0 = performance.now();
     writeStatus(file, status('t2', 'MASTER')); // the agent's own writer: rename into place, then a line to the FIFO
     const out = snapshotOf(parseWaitOutput((await pending).stdout));
     assert.equal(out.states, '      "state": "MASTER"|');
-    assert.ok(performance.now() - t0 < 4000, `woken, not after the 5 s nap (${(performance.now() - t0).toFixed(0)} ms)`);
+    assert.ok(performance.now() - t0 < 2500, `woken, not after the 5 s nap (${(performance.now() - t0).toFixed(0)} ms after the write)`);
   });
   test('a states wait ignores a status rewrite that changes only counters, and returns when a state changes', async () => {
     const file = join(dir, 'states.json');
@@ -381,6 +395,8 @@ sh -c 'echo $$ > "$1"; trap "rm -f \\"$1\\"; exit 0" TERM; while :; do sleep 1 &
     const agent = parsePid(first.stdout) ?? 0;
     started.push(agent);
     assert.ok(alive(agent));
+    // The agent writes its pidfile itself, a moment after the script returns (deploy waits for it to be ready).
+    for (let i = 0; i < 500 && pidIn(spec.paths.pidfile) !== agent; i++) await new Promise((r) => setTimeout(r, 10));
 
     const r = await sh(serviceScript(ka, 'start', { daemonReload: false, rival: spec }));
     assert.equal(r.code, 0, r.stderr);
