@@ -76,6 +76,7 @@ export class SshTransport implements Transport {
   /** The long-lived bash that runs `sh -c` / `bash -c` scripts (remote-shell.ts); off with HAUP_SSH_SHELL=off. */
   private shell: RemoteShell | null = null;
   private shellOff: boolean;
+  private scriptsSeen = 0;
 
   constructor(
     private readonly client: SshClient,
@@ -229,6 +230,9 @@ export class SshTransport implements Transport {
     if (this.shellOff || sudo || (stdin !== undefined && stdin.length > 0)) return null;
     const s = shellScript(cmd, own);
     if (!s) return null;
+    // The first script takes a channel of its own: starting the shell costs the host as much as that, and a run
+    // that sends one script (a no-op deploy without kept connections) would gain nothing from it.
+    if (!this.shell && this.scriptsSeen++ === 0) return null;
     if (!this.shell || this.shell.state === 'gone') this.shell = new RemoteShell((line, attach) => this.startChannel(line, attach));
     const shell = this.shell;
     const wasStarting = shell.state === 'starting';

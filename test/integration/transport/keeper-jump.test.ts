@@ -64,7 +64,8 @@ describe('SSH keeper through a jump host', { skip: unavailable ?? false }, () =>
     keeperPids.add(k.hello.pid);
     try {
       const ts = await Promise.all(targets.map((t) => k.connect(t, options)));
-      return await Promise.all(ts.map(async (t) => (await t.exec('echo $PPID')).stdout.trim()));
+      // Not a shell script, so a channel of its own (not the long-lived shell): its parent is the connection's sshd.
+      return await Promise.all(ts.map(async (t) => (await t.exec(['env', 'sh', '-c', 'echo $PPID'])).stdout.trim()));
     } finally {
       await k.close();
     }

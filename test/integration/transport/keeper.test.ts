@@ -76,7 +76,9 @@ describe('SSH keeper in the lab', { skip }, () => {
     }
   }
 
-  const sessionPids = (ts: Transport[]) => Promise.all(ts.map(async (t) => (await t.exec('echo $PPID')).stdout.trim()));
+  // A command that is not a shell script takes a channel of its own (not the connection's long-lived shell): its
+  // parent is the sshd process of the connection.
+  const sessionPids = (ts: Transport[]) => Promise.all(ts.map(async (t) => (await t.exec(['env', 'sh', '-c', 'echo $PPID'])).stdout.trim()));
   /** Established SSH connections the host's sshd has (seen from inside the host). */
   const sshdConnections = async (i: number) => {
     const r = await hostExec(lab, lab.hosts[i]!, ['ss', '-Htn', 'state', 'established', '( sport = :22 )']);

@@ -40,7 +40,15 @@ class ProcessChannel extends EventEmitter {
 const live: SshTransport[] = [];
 after(async () => Promise.all(live.map((t) => t.close())));
 
-function transport(env: NodeJS.ProcessEnv = process.env) {
+/** The transport after its first script, which takes a channel of its own (`lines` starts empty after it). */
+async function transport(env: NodeJS.ProcessEnv = process.env) {
+  const { t, lines } = coldTransport(env);
+  assert.equal((await t.exec('echo first')).stdout, 'first\n');
+  assert.deepEqual(lines.splice(0), [`sh -c 'echo first'`]);
+  return { t, lines };
+}
+
+function coldTransport(env: NodeJS.ProcessEnv = process.env) {
   const lines: string[] = [];
   const client = Object.assign(new EventEmitter(), {
     exec(line: string, cb: (err: Error | undefined, ch?: ProcessChannel) => void) {
@@ -77,8 +85,16 @@ describe('the long-lived remote shell', () => {
     assert.equal(request(id, 'sh', 'é').toString(), `${id} sh 2\né`, 'the length is in bytes');
   });
 
+  test('the first script takes a channel of its own; the shell starts with the second and serves the rest', async () => {
+    const { t, lines } = coldTransport();
+    for (const n of [1, 2, 3]) assert.equal((await t.exec(`echo ${n}`)).stdout, `${n}\n`);
+    assert.equal(lines.length, 2, lines.join(' | '));
+    assert.equal(lines[0], `sh -c 'echo 1'`);
+    assert.match(lines[1] ?? '', /^if command -v bash/);
+  });
+
   test('scripts run one after another over one channel, each in its own shell, with exact output', async () => {
-    const { t, lines } = transport();
+    const { t, lines } = await transport();
     const a = await t.exec(['sh', '-c', 'printf "a\\n\\nb"; printf e >&2; exit 3']);
     assert.deepEqual(a, { code: 3, stdout: 'a\n\nb', stderr: 'e' });
     const pids = await Promise.all([0].map(() => t.exec('echo $$')));
@@ -94,7 +110,7 @@ describe('the long-lived remote shell', () => {
   });
 
   test('haup\'s own scripts run in a fork of the shell itself, and still leave nothing behind for the next one', async () => {
-    const { t, lines } = transport();
+    const { t, lines } = await transport();
     assert.equal(shellScript(['sh', '-c', 'x'], true)?.shell, '=');
     const own = { ownScript: true };
     assert.equal((await t.exec(['sh', '-c', 'echo "${BASH_VERSION:+bash}"'], own)).stdout, 'bash\n');
@@ -110,15 +126,15 @@ describe('the long-lived remote shell', () => {
   test('the caller\'s locale is what the script sees (the loop itself counts bytes under LC_ALL=C)', async () => {
     const env = { ...process.env };
     delete env['LC_ALL'];
-    const { t } = transport(env);
+    const { t } = await transport(env);
     assert.equal((await t.exec('echo "${LC_ALL-unset}"')).stdout, 'unset\n');
-    const set = transport({ ...process.env, LC_ALL: 'C.UTF-8' });
+    const set = await transport({ ...process.env, LC_ALL: 'C.UTF-8' });
     assert.equal((await set.t.exec('echo "$LC_ALL"')).stdout, 'C.UTF-8\n');
     assert.equal((await set.t.exec("printf 'é' | wc -c")).stdout.trim(), '2');
   });
 
   test('stdin data, sudo and other commands take channels of their own; so does a script while another runs', async () => {
-    const { t, lines } = transport();
+    const { t, lines } = await transport();
     await t.exec('true');
     assert.equal((await t.exec(['cat'], { stdin: 'data' })).stdout, 'data');
     await t.exec(['true']);
@@ -129,7 +145,7 @@ describe('the long-lived remote shell', () => {
   });
 
   test('a script past its timeout fails; the shell it ran in is dropped and the next script gets a new one', async () => {
-    const { t, lines } = transport();
+    const { t, lines } = await transport();
     await assert.rejects(t.exec('sleep 5', { timeoutMs: 200 }), (e: HaupError) => e.code === 'HAUP_REMOTE_COMMAND' && /did not finish within 200 ms/.test(e.message));
     assert.equal((await t.exec('echo next')).stdout, 'next\n');
     assert.equal(lines.length, 2);
@@ -137,10 +153,10 @@ describe('the long-lived remote shell', () => {
   });
 
   test('a host without bash gets plain channels, and the shell is not tried again', async () => {
-    const { t, lines } = transport({ ...process.env, PATH: '/nonexistent' });
-    assert.equal((await t.exec(['/bin/sh', '-c', 'echo one'])).stdout, 'one\n');
-    assert.equal((await t.exec(['/bin/sh', '-c', 'echo two'])).stdout, 'two\n');
-    assert.equal(lines.length, 3, lines.join(' | '));
-    assert.deepEqual(lines.slice(1), [`/bin/sh -c 'echo one'`, `/bin/sh -c 'echo two'`]);
+    const { t, lines } = coldTransport({ ...process.env, PATH: '/nonexistent' });
+    for (const n of ['one', 'two', 'three']) assert.equal((await t.exec(['/bin/sh', '-c', `echo ${n}`])).stdout, `${n}\n`);
+    assert.equal(lines.length, 4, lines.join(' | '));
+    assert.match(lines[1] ?? '', /^if command -v bash/, 'tried once, with the second script');
+    assert.deepEqual([lines[0], ...lines.slice(2)], [`/bin/sh -c 'echo one'`, `/bin/sh -c 'echo two'`, `/bin/sh -c 'echo three'`]);
   });
 });
