@@ -62,9 +62,61 @@ else echo node=; fi
 
 export const NODE_VERSION_CACHE = '/run/haup/node-version';
 
+/** Where the facts keep the files' SHA-256 between runs (see filesFact). */
+export const HASH_CACHE = '/run/haup/file-hashes';
+
+/**
+ * SHA-256, mode and owner of the deployed files. One `stat` reads mode, owner, size, mtime, ctime and inode of
+ * all of them, plus a clock file this script has just truncated (its mtime is "now", without a process). A file
+ * whose stat matches its line in the hash cache (/run/haup, written by the last run) is not read again: it
+ * prints `file SHA MODE UID PATH`; only the others go through `sha256sum`. Any write or chmod changes the
+ * ctime (which nothing but the kernel sets), a rename the inode. As git does with its index, a hash is cached
+ * only for a file last changed before the second it was hashed in, so a change later in that same second
+ * cannot hide behind an equal ctime. No run directory (a first deploy): no cache, as before.
+ */
+function filesFact(list: string, cache: string): string {
+  const dir = cache.slice(0, cache.lastIndexOf('/')) || '/';
+  return `set --
+for f in ${list}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "nofile $f"; fi; done
+HC=${q(cache)}; HK=${q(`${cache}.now`)}
+if [ $# -gt 0 ] && [ -d ${q(dir)} ] && { : > "$HK"; } 2>/dev/null && st=$(stat -c '%a %u %s %Y %Z %i %n' -- "$@" "$HK" 2>/dev/null); then
+  NL='
+'
+  now=; while read -r a u z y c i p; do [ "$p" = "$HK" ] && now=$y; done <<HAUPEOF
+$st
+HAUPEOF
+  set --; ms=; mk=; nc=
+  while read -r a u z y c i p; do
+    [ "$p" = "$HK" ] && continue
+    hit=
+    while read -r hs ha hu hz hy hc hi hp; do
+      if [ "$hp" = "$p" ] && [ "$ha $hu $hz $hy $hc $hi" = "$a $u $z $y $c $i" ] && [ \${#hs} = 64 ]; then hit=$hs; break; fi
+    done < "$HC" 2>/dev/null
+    if [ -n "$hit" ]; then echo "file $hit $a $u $p"; nc="$nc$hit $a $u $z $y $c $i $p$NL"
+    else set -- "$@" "$p"; ms="$ms$a $u $p$NL"; mk="$mk$a $u $z $y $c $i $p$NL"; fi
+  done <<HAUPEOF
+$st
+HAUPEOF
+  if [ $# -gt 0 ]; then
+    h=$(sha256sum -- "$@"); echo hash-begin; printf '%s\n' "$h"; echo hash-end; echo stat-begin; printf '%s' "$ms"; echo stat-end
+    while read -r hs hp; do
+      while read -r a u z y c i p; do
+        if [ "$p" = "$hp" ] && [ -n "$now" ] && [ "$c" -lt "$now" ]; then nc="$nc$hs $a $u $z $y $c $i $p$NL"; fi
+      done <<HAUPEOF
+$mk
+HAUPEOF
+    done <<HAUPEOF
+$h
+HAUPEOF
+    umask 077; { printf '%s' "$nc" > "$HC"; } 2>/dev/null
+  fi
+elif [ $# -gt 0 ]; then echo hash-begin; sha256sum -- "$@"; echo hash-end; echo stat-begin; stat -c '%a %u %n' -- "$@"; echo stat-end; fi
+`;
+}
+
 export function factsScript(
   paths: readonly string[],
-  opts: { stateFile: string | null; pidFile: string; rivalPidFile?: string; addresses?: boolean; node?: boolean; nodeCache?: string },
+  opts: { stateFile: string | null; pidFile: string; rivalPidFile?: string; addresses?: boolean; node?: boolean; nodeCache?: string; hashCache?: string },
 ): string {
   const list = paths.map(q).join(' ');
   return `set +e
@@ -75,10 +127,7 @@ ${opts.node === false ? '' : nodeFact(opts.nodeCache ?? NODE_VERSION_CACHE)}prin
 printf 'bash='; command -v bash 2>/dev/null || echo
 if command -v ip >/dev/null 2>&1; then echo ip=1; printf 'ifaces='; for i in /sys/class/net/*; do [ -e "$i" ] && printf '%s ' "\${i##*/}"; done; echo; else echo ip=0; echo ifaces=; fi
 if [ -d /run/systemd/system ]; then echo init=systemd; else c=; { read -r c < /proc/1/comm; } 2>/dev/null; echo "init=$c"; fi
-set --
-for f in ${list}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "nofile $f"; fi; done
-if [ $# -gt 0 ]; then echo hash-begin; sha256sum -- "$@"; echo hash-end; echo stat-begin; stat -c '%a %u %n' -- "$@"; echo stat-end; fi
-p=; { read -r p < ${q(opts.pidFile)}; } 2>/dev/null
+${filesFact(list, opts.hashCache ?? HASH_CACHE)}p=; { read -r p < ${q(opts.pidFile)}; } 2>/dev/null
 s=; if [ -n "$p" ]; then { read -r s < "/proc/$p/stat"; } 2>/dev/null; fi
 case "$s" in ''|*") Z "*|*") X "*) echo agentpid= ;; *) echo "agentpid=$p" ;; esac
 ${opts.rivalPidFile === undefined ? '' : `r=; { read -r r < ${q(opts.rivalPidFile)}; } 2>/dev/null
