@@ -72,43 +72,44 @@ export const HASH_CACHE = '/run/haup/file-hashes';
  * prints `file SHA MODE UID PATH`; only the others go through `sha256sum`. Any write or chmod changes the
  * ctime (which nothing but the kernel sets), a rename the inode. As git does with its index, a hash is cached
  * only for a file last changed before the second it was hashed in, so a change later in that same second
- * cannot hide behind an equal ctime. No run directory (a first deploy): no cache, as before.
+ * cannot hide behind an equal ctime. Under bash only (haup's remote shell), and with parameter expansions
+ * rather than `read` loops: `read` takes a byte per system call from a pipe, and those cost more than the hash.
+ * Under sh, or without the run directory (a first deploy), every file is hashed, as before.
  */
 function filesFact(list: string, cache: string): string {
   const dir = cache.slice(0, cache.lastIndexOf('/')) || '/';
+  // The cache file is bash: a function `hit` with one case arm per file (printf %q quotes each key), sourced
+  // with `.`. fld splits a stat line into fields in a function's own positional parameters.
   return `set --
 for f in ${list}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "nofile $f"; fi; done
 HC=${q(cache)}; HK=${q(`${cache}.now`)}
-if [ $# -gt 0 ] && [ -d ${q(dir)} ] && { : > "$HK"; } 2>/dev/null && st=$(stat -c '%a %u %s %Y %Z %i %n' -- "$@" "$HK" 2>/dev/null); then
+if [ $# -gt 0 ] && [ -n "\${BASH_VERSION:-}" ] && [ -d ${q(dir)} ] && { : > "$HK"; } 2>/dev/null && st=$(stat -c '%a %u %s %Y %Z %i %n' -- "$@" "$HK" 2>/dev/null); then
   NL='
 '
-  now=; while read -r a u z y c i p; do [ "$p" = "$HK" ] && now=$y; done <<HAUPEOF
-$st
-HAUPEOF
-  set --; ms=; mk=; nc=
-  while read -r a u z y c i p; do
-    [ "$p" = "$HK" ] && continue
-    hit=
-    while read -r hs ha hu hz hy hc hi hp; do
-      if [ "$hp" = "$p" ] && [ "$ha $hu $hz $hy $hc $hi" = "$a $u $z $y $c $i" ] && [ \${#hs} = 64 ]; then hit=$hs; break; fi
-    done < "$HC" 2>/dev/null
-    if [ -n "$hit" ]; then echo "file $hit $a $u $p"; nc="$nc$hit $a $u $z $y $c $i $p$NL"
-    else set -- "$@" "$p"; ms="$ms$a $u $p$NL"; mk="$mk$a $u $z $y $c $i $p$NL"; fi
-  done <<HAUPEOF
-$st
-HAUPEOF
+  hit() { h=; }; . "$HC" 2>/dev/null
+  fld() { a=$1; u=$2; c=$5; k="$1 $2 $3 $4 $5 $6"; p=\${l#"$k "}; }
+  set --; ms=; mk=; nc=; now=; oifs=$IFS; set -f; IFS=$NL
+  for l in $st; do
+    IFS=$oifs; fld $l
+    if [ "$p" = "$HK" ]; then now=\${k#* * * }; now=\${now%% *}; continue; fi
+    hit "$k $p"
+    case "$h" in *[!0-9a-f]*) h= ;; esac
+    if [ \${#h} = 64 ]; then echo "file $h $a $u $p"; printf -v e '%q) h=%s ;;' "$k $p" "$h"; nc="$nc$e$NL"
+    else set -- "$@" "$p"; ms="$ms$a $u $p$NL"; mk="$mk$l$NL"; fi
+  done
+  IFS=$oifs; set +f
   if [ $# -gt 0 ]; then
-    h=$(sha256sum -- "$@"); echo hash-begin; printf '%s\n' "$h"; echo hash-end; echo stat-begin; printf '%s' "$ms"; echo stat-end
-    while read -r hs hp; do
-      while read -r a u z y c i p; do
-        if [ "$p" = "$hp" ] && [ -n "$now" ] && [ "$c" -lt "$now" ]; then nc="$nc$hs $a $u $z $y $c $i $p$NL"; fi
-      done <<HAUPEOF
-$mk
-HAUPEOF
-    done <<HAUPEOF
-$h
-HAUPEOF
-    umask 077; { printf '%s' "$nc" > "$HC"; } 2>/dev/null
+    hs=$(sha256sum -- "$@"); echo hash-begin; printf '%s\\n' "$hs"; echo hash-end; echo stat-begin; printf '%s' "$ms"; echo stat-end
+    set -f; IFS=$NL
+    for x in $hs; do
+      IFS=$NL
+      for l in $mk; do
+        IFS=$oifs; fld $l
+        if [ "$x" = "\${x%% *}  $p" ] && [ -n "$now" ] && [ "$c" -lt "$now" ] 2>/dev/null; then printf -v e '%q) h=%s ;;' "$k $p" "\${x%% *}"; nc="$nc$e$NL"; fi
+      done
+    done
+    IFS=$oifs; set +f
+    umask 077; { printf 'hit() { case "$1" in\\n%s*) h= ;; esac; }\\n' "$nc" > "$HC"; } 2>/dev/null
   fi
 elif [ $# -gt 0 ]; then echo hash-begin; sha256sum -- "$@"; echo hash-end; echo stat-begin; stat -c '%a %u %n' -- "$@"; echo stat-end; fi
 `;
