@@ -73,7 +73,19 @@ export function parseReply(id: string, stdout: Buffer, stderr: Buffer): ShellRes
   return { code: Number(m[1]), stdout: stdout.subarray(0, stdout.length - cut), stderr: stderr.subarray(0, stderr.length - errEnd.length) };
 }
 
-type Pending = { id: string; out: Buffer[]; err: Buffer[]; resolve: (r: ShellResult) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
+type Pending = {
+  id: string;
+  out: Buffer[];
+  err: Buffer[];
+  /** The last bytes of each stream: enough to see the end markers without joining all output on every chunk. */
+  outTail: Buffer;
+  errTail: Buffer;
+  resolve: (r: ShellResult) => void;
+  reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+};
+
+const TAIL_BYTES = 64;
 
 /**
  * The shell on one channel. `state`: starting until the greeting, then idle or busy; gone once the channel closed
@@ -112,7 +124,7 @@ export class RemoteShell {
     this.state = 'busy';
     const id = randomBytes(8).toString('hex');
     return new Promise<ShellResult>((resolve, reject) => {
-      const p: Pending = { id, out: [], err: [], resolve, reject };
+      const p: Pending = { id, out: [], err: [], outTail: Buffer.alloc(0), errTail: Buffer.alloc(0), resolve, reject };
       if (timeoutMs !== undefined) {
         p.timer = setTimeout(() => {
           this.pending = null;
@@ -163,7 +175,14 @@ export class RemoteShell {
     }
     const p = this.pending;
     if (!p) return;
-    (stream === 'out' ? p.out : p.err).push(d);
+    if (stream === 'out') {
+      p.out.push(d);
+      p.outTail = Buffer.concat([p.outTail, d]).subarray(-TAIL_BYTES);
+    } else {
+      p.err.push(d);
+      p.errTail = Buffer.concat([p.errTail, d]).subarray(-TAIL_BYTES);
+    }
+    if (!parseReply(p.id, p.outTail, p.errTail)) return;
     const done = parseReply(p.id, Buffer.concat(p.out), Buffer.concat(p.err));
     if (!done) return;
     clearTimeout(p.timer);

@@ -262,7 +262,10 @@ export class SshTransport implements Transport {
     return this.runOnChannel(cmd, sudo, stdin, timeoutMs);
   }
 
-  /** One command on one channel: the only place that talks to ssh2 after connecting. */
+  /**
+   * One command on one channel (with RemoteShell, the only places that talk to ssh2 after connecting). The shell's
+   * own channel is outside `slots`: 8 commands + SFTP + the shell stay within sshd's default MaxSessions of 10.
+   */
   private async runOnChannel(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number): Promise<RawResult> {
     if (this.closed) throw this.closed;
     const line = commandLine(cmd, sudo);
