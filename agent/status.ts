@@ -56,7 +56,8 @@ export function writeStatus(file: string, status: AgentStatus): void {
 /**
  * The FIFO next to the status file that waiters block on (`haup deploy`'s scripts read it with a timeout): after
  * each status write the agent writes one line to it, so a wait ends on the change itself instead of polling the
- * file. The waiters make it (mkfifo); without a FIFO or a reader nothing happens.
+ * file. The agent makes it after its first status write (agent/runtime/agent.ts); without a FIFO or a reader,
+ * nothing happens.
  */
 export function statusWakeFifo(stateFile: string): string {
   return `${stateFile}.wake`;

@@ -1,7 +1,6 @@
 // Package keeper-client is the CLI side of the SSH keeper: it finds (or starts) the per-user keeper process and hands
 // out KeeperTransports, which implement Transport by calls over the keeper's unix socket (keeper-protocol.ts).
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { HaupError } from '../errors.js';
 import { buildId, dirProblem, ensureKeeperDir, entryPoint, keeperDir, socketPath } from './keeper-paths.js';
 import {
   BLOB_MIN_BYTES,
+  blobId,
   decodeError,
   decodeResponse,
   DecodeError,
@@ -193,16 +193,19 @@ export class KeeperClient {
   async wireFile(f: FileToPut): Promise<WireFileToPut> {
     const size = typeof f.content === 'string' ? f.content.length : f.content.byteLength;
     if (size < BLOB_MIN_BYTES) return f;
+    // The bytes of a string are made only when they are hashed or sent: not again for every host.
+    const bytes = () => (typeof f.content === 'string' ? Buffer.from(f.content, 'utf8') : f.content);
+    let data: Buffer | undefined;
     let sha = typeof f.content === 'string' ? this.shaOfText.get(f.content) : this.shaOfBuffer.get(f.content);
-    const data = typeof f.content === 'string' ? Buffer.from(f.content, 'utf8') : f.content;
     if (sha === undefined) {
-      sha = createHash('sha256').update(data).digest('hex');
+      data = bytes();
+      sha = blobId(data);
       if (typeof f.content === 'string') this.shaOfText.set(f.content, sha);
       else this.shaOfBuffer.set(f.content, sha);
     }
     let sent = this.blobs.get(sha);
     if (!sent) {
-      sent = this.call({ op: 'blob', sha256: sha, data });
+      sent = this.call({ op: 'blob', sha256: sha, data: data ?? bytes() });
       this.blobs.set(sha, sent);
       sent.catch(() => this.blobs.delete(sha)); // the next put sends it again
     }

@@ -41,6 +41,11 @@ export type WireFileToPut = Omit<FileToPut, 'content'> & ({ content: Buffer | st
 /** Contents at least this large go as blobs. */
 export const BLOB_MIN_BYTES = 16 * 1024;
 
+/** A blob's name on the wire: the SHA-256 of its bytes (the keeper checks it on arrival). */
+export function blobId(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 export type KeeperRequest =
   | { id: number; op: 'hello'; idleSeconds: number }
   | { id: number; op: 'connect'; target: KeeperTarget; options: KeeperSshOptions }

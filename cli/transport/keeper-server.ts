@@ -1,7 +1,6 @@
 // Package keeper-server is the SSH keeper process (`haup __keeper`): it listens on a private unix socket, serves the
 // Transport calls of CLI runs over kept connections (keeper-pool.ts), and exits after its idle time with no client.
 // Like OpenSSH's ControlMaster with ControlPersist; it writes nothing to a terminal and never logs secrets.
-import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
@@ -11,6 +10,7 @@ import { ensureKeeperDir } from './keeper-paths.js';
 import { KeptConnections, type Kept } from './keeper-pool.js';
 import type { FileToPut } from './transport.js';
 import {
+  blobId,
   decodeRequest,
   DecodeError,
   encodeError,
@@ -133,7 +133,7 @@ export class KeeperServer {
         return this.kept(session, req.handle).transport.exec(req.cmd, req.opts);
       case 'blob': {
         // Stored before any await: a putFiles sent after it on this socket finds it.
-        if (!Buffer.isBuffer(req.data) || createHash('sha256').update(req.data).digest('hex') !== req.sha256) {
+        if (!Buffer.isBuffer(req.data) || blobId(req.data) !== req.sha256) {
           throw new HaupError('HAUP_SSH_KEEPER', `the SSH keeper got a blob whose content does not match its SHA-256 ${String(req.sha256)}`);
         }
         session.blobs.set(req.sha256, req.data);
