@@ -66,11 +66,24 @@ export function encodeOpensshEd25519(seed: Buffer, publicKey: Buffer, comment: s
   };
 }
 
-/** A fresh key pair, as `ssh-keygen -t ed25519 -N '' -C comment` makes it, without a process per key. */
+/** DER prefixes of an ed25519 key (RFC 8410): SubjectPublicKeyInfo before the 32-byte key, PKCS#8 before the 32-byte seed. */
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * A fresh key pair, as `ssh-keygen -t ed25519 -N '' -C comment` makes it, without a process per key. The keys come
+ * out DER-encoded from the generation itself: exporting KeyObjects as JWK instead can deadlock Node 20 (seen in
+ * `haup lab up --hosts 40`: ExportJWKEdKey holds the key's mutex, allocates, the GC collects the finished key
+ * generation job, whose destructor takes the same mutex).
+ */
 export function generateEd25519(comment: string): SshKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const x = publicKey.export({ format: 'jwk' }).x;
-  const d = privateKey.export({ format: 'jwk' }).d;
-  if (!x || !d) throw new Error('node:crypto did not export the ed25519 key as JWK');
-  return encodeOpensshEd25519(Buffer.from(d, 'base64url'), Buffer.from(x, 'base64url'), comment, randomBytes(4).readUInt32BE(0));
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519', {
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  const raw = (der: Buffer, prefix: Buffer) => {
+    if (der.length !== prefix.length + 32 || !der.subarray(0, prefix.length).equals(prefix)) throw new Error('node:crypto returned an ed25519 key in an unexpected DER form');
+    return der.subarray(prefix.length);
+  };
+  return encodeOpensshEd25519(raw(privateKey, PKCS8_PREFIX), raw(publicKey, SPKI_PREFIX), comment, randomBytes(4).readUInt32BE(0));
 }
