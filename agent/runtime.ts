@@ -7,7 +7,7 @@ import { Agent } from './runtime/agent.js';
 import { logDiagnostics, readConfig, reloadAgent, startAgent, stopAgent } from './runtime/lifecycle.js';
 import { acquirePidFile, isAgentPid, releasePidFile } from './runtime/pidfile.js';
 import { formatStatus } from './runtime/status-view.js';
-import { readStatus } from './status.js';
+import { readStatus, takeNotifyFd } from './status.js';
 
 export const VERSION = process.env.HAUP_VERSION ?? 'dev';
 
@@ -24,6 +24,8 @@ export interface RunOptions {
  * on the network or the interfaces changes.
  */
 export async function runAgent(opts: RunOptions, log: Logger = createLogger()): Promise<number> {
+  // First, before anything can start a child process that would inherit it.
+  const notifyFd = takeNotifyFd();
   const loaded = readConfig(opts.configFile);
   logDiagnostics(log, loaded.diagnostics);
   if (loaded.errors > 0) {
@@ -43,6 +45,7 @@ export async function runAgent(opts: RunOptions, log: Logger = createLogger()): 
     stateFile: opts.stateFile,
     log,
     version: VERSION,
+    notifyFd,
     ...(record ? { record: (line: string) => void record.write(`${line}\n`) } : {}),
   });
   log.info(`haup-agent ${VERSION} (pid ${process.pid}, node ${process.version}) starting with ${opts.configFile}`);

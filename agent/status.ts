@@ -80,6 +80,53 @@ export function wakeStatusWaiters(stateFile: string): void {
   }
 }
 
+/**
+ * The environment variable through which whoever starts the agent hands it a readiness FIFO (as s6's
+ * notification-fd, or systemd's NOTIFY_SOCKET): the agent writes one line to that descriptor after its first status
+ * write, then closes it. deploy's service script passes the FIFO its wait naps on, so on a first start (before the
+ * agent has made its wake FIFO) the wait sleeps until the status is there instead of polling the file every 20-50 ms.
+ */
+export const NOTIFY_FD_ENV = 'HAUP_NOTIFY_FD';
+
+/**
+ * Takes the readiness descriptor out of `env` (so no child process sees the variable) and returns a descriptor for
+ * notifyReady, or null: not set, not a number >= 3, not a FIFO or pipe, or nobody reading it. The inherited
+ * descriptor is replaced by a reopened one, which Node opens close-on-exec: a check script the agent starts before
+ * it is ready (and a daemon that script starts, such as nginx) does not inherit it.
+ */
+export function takeNotifyFd(env: NodeJS.ProcessEnv = process.env): number | null {
+  const value = env[NOTIFY_FD_ENV];
+  delete env[NOTIFY_FD_ENV];
+  if (value === undefined || !/^\d{1,4}$/.test(value) || Number(value) < 3) return null;
+  const inherited = Number(value);
+  try {
+    if (!fstatSync(inherited).isFIFO()) return null; // never write into a file or socket someone left open
+  } catch {
+    return null; // EBADF: nothing open there
+  }
+  try {
+    return openSync(`/proc/self/fd/${inherited}`, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return null; // ENXIO: the reader is gone; nobody to tell
+  } finally {
+    closeSync(inherited);
+  }
+}
+
+/** One line to the readiness descriptor, then closes it; never blocks, never throws. */
+export function notifyReady(fd: number): void {
+  try {
+    writeSync(fd, '\n');
+  } catch {
+    // EAGAIN (a full pipe) or EPIPE (the reader is gone): the waiter looks on its own anyway
+  }
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
 export function readStatus(file: string): AgentStatus {
   return JSON.parse(readFileSync(file, 'utf8')) as AgentStatus;
 }

@@ -7,7 +7,7 @@ import type { HaupConfig, SyncGroupConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { LinkState } from '../net/link-watch.js';
 import { tryLoadAddon, type ReceivedPacket } from '../net/socket.js';
-import { statusWakeFifo, writeStatus } from '../status.js';
+import { notifyReady, statusWakeFifo, writeStatus } from '../status.js';
 import { step } from '../vrrp/fsm.js';
 import type { Action, Event, VirtualRouter } from '../vrrp/fsm-types.js';
 import { advertExpectation } from '../vrrp/instance.js';
@@ -42,6 +42,8 @@ export interface AgentOptions {
   vridFilters?: boolean;
   /** Makes the status file's wake FIFO (default: the addon's mkfifo, when it has one); tests pass their own. */
   makeFifo?: (path: string) => void;
+  /** Readiness descriptor (agent/status.ts takeNotifyFd): told once, after the first status write. */
+  notifyFd?: number | null;
 }
 
 function addonMakeFifo(path: string): void {
@@ -81,6 +83,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   private statusError: string | undefined;
   /** The wake FIFO next to the status file is made once, after the first write made its directory. */
   private wakeFifoMade = false;
+  private notifyFd: number | null;
   private readonly preparing = new Set<RuntimeInstance>();
   private readonly now: () => number;
   private readonly startedAt = new Date().toISOString();
@@ -91,6 +94,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
 
   constructor(readonly opts: AgentOptions) {
     this.log = opts.log;
+    this.notifyFd = opts.notifyFd ?? null;
     this.now = opts.clock ?? (() => performance.now());
     this.otherVrids = new OtherVrids(this, opts.vridFilters ?? process.env.HAUP_VRID_FILTER !== 'off');
     this.sockets = new SocketPool(
@@ -449,6 +453,10 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
     try {
       writeStatus(this.opts.stateFile, this.statusSnapshot());
       this.statusError = undefined;
+      if (this.notifyFd !== null) {
+        notifyReady(this.notifyFd);
+        this.notifyFd = null;
+      }
       if (!this.wakeFifoMade) {
         this.wakeFifoMade = true;
         // deploy's waits block on it (agent/status.ts); without it they look every 20-50 ms instead.

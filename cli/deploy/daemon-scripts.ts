@@ -2,7 +2,7 @@
 // (the haup agent or keepalived; under systemd, or as a supervised background daemon with a pidfile). Pure:
 // each function returns script text; every value in it is quoted. Each script is one round trip.
 import type { EnginePaths, Engine } from '../inventory/model.js';
-import { statusWakeFifo } from '../../agent/status.js';
+import { NOTIFY_FD_ENV, statusWakeFifo } from '../../agent/status.js';
 import { shellQuote as q } from '../transport/remote-script.js';
 
 export type Action = 'start' | 'reload' | 'restart';
@@ -75,7 +75,8 @@ function prelude(spec: DaemonSpec): string[] {
     // the plain nap FIFO, which nobody writes to (made once per boot).
     `NAPF=${q(spec.napFifo ?? NAP_FIFO)}`,
     `WAKEF=${q(spec.engine === 'haup' && spec.paths.stateFile ? statusWakeFifo(spec.paths.stateFile) : '')}`,
-    'NAPFD=; WOKE=0',
+    // WOKE=1: napping on the agent's wake FIFO; NOTIFY=1: on a FIFO the agent this script started will write to.
+    'NAPFD=; WOKE=0; NOTIFY=0',
     'wakeopen() { [ -n "${BASH_VERSION:-}" ] && [ -n "$WAKEF" ] && [ -p "$WAKEF" ] && exec 9<>"$WAKEF" && NAPFD=9 && WOKE=1; }',
     'napopen() { NAPFD=-; [ -n "${BASH_VERSION:-}" ] || return 0; wakeopen && return 0; if { [ -p "$NAPF" ] || mkfifo -m 600 "$NAPF"; } 2>/dev/null && exec 9<>"$NAPF"; then NAPFD=9; fi; }',
     'nap() { [ -n "$NAPFD" ] || napopen; if [ "$NAPFD" = 9 ]; then read -r -t "$1" -u 9 _ || :; else sleep "$1"; fi; }',
@@ -94,6 +95,7 @@ function checkLines(spec: DaemonSpec): string[] {
 
 /** stop_daemon: SIGTERM (the daemon sends priority 0 and releases its VIPs), wait until gone, SIGKILL after 10 s. */
 function supervisedFunctions(spec: DaemonSpec): string[] {
+  const agentRun = `${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1`;
   const start =
     spec.engine === 'haup'
       ? [
@@ -101,7 +103,9 @@ function supervisedFunctions(spec: DaemonSpec): string[] {
           // not a group leader), so $! is the agent's pid and it outlives this SSH session.
           // The tests before mkdir and rm save two processes on a first start (each costs milliseconds on a busy host);
           // the agent makes its own run directory (pidfile, status), so after a reboot there is nothing to make.
-          `start_daemon() { [ -d "\${LOG%/*}" ] || mkdir -p "\${LOG%/*}"; if [ -e "$STATE" ]; then rm -f "$STATE"; fi; setsid ${q(spec.nodePath)} ${q(spec.paths.agent ?? '')} run -f "$CONF" </dev/null >>"$LOG" 2>&1 9<&- & NP=$!; echo "pid=$NP"; }`,
+          // Under bash the agent gets the FIFO the wait naps on as its readiness descriptor (NOTIFY_FD_ENV): it writes
+          // a line there after its first status write, so the wait below sleeps until then instead of polling.
+          `start_daemon() { [ -d "\${LOG%/*}" ] || mkdir -p "\${LOG%/*}"; if [ -e "$STATE" ]; then rm -f "$STATE"; fi; [ -n "$NAPFD" ] || napopen; if [ "$NAPFD" = 9 ]; then ${NOTIFY_FD_ENV}=9 setsid ${agentRun} & NOTIFY=1; else setsid ${agentRun} 9<&- & fi; NP=$!; echo "pid=$NP"; }`,
         ]
       : [
           // keepalived daemonizes itself and writes its pidfile; wait up to 5 s for a live pid in it.
@@ -280,7 +284,7 @@ function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: stri
     `WATCH=${watch}`,
     observe,
     ...(opts.delayMs && opts.delayMs > 0 ? [`nap ${(opts.delayMs / 1000).toFixed(3)}`] : []),
-    // Woken by the agent (see prelude): a look every 0.25 s only to notice a dead pid. Otherwise 20 ms ticks for the
+    // Woken by the agent (see prelude and start_daemon): a look every 0.25 s only to notice a dead pid. Otherwise 20 ms ticks for the
     // first half second (a start or reload answers within it), then 50 ms: 40 hosts polling every 20 ms on 2 shared
     // cores cost a third of a core even without forks. The wake FIFO is opened before a look, so a change after that
     // look always wakes the nap.
@@ -293,7 +297,7 @@ function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: stri
     '  if [ -n "$k" ] && [ "$k" != "$PREV" ]; then break; fi',
     '  if [ -n "$WATCH" ] && ! alive "$WATCH"; then break; fi',
     '  now; [ $t -ge $end ] && break',
-    '  if [ $WOKE = 1 ]; then r=$((end - t)); [ $r -gt 25 ] && r=25; [ $r -lt 10 ] && r=0$r; nap 0.$r; elif [ $t -lt $fast ]; then nap 0.02; else nap 0.05; fi',
+    '  if [ $WOKE = 1 ] || [ $NOTIFY = 1 ]; then r=$((end - t)); [ $r -gt 25 ] && r=25; [ $r -lt 10 ] && r=0$r; nap 0.$r; elif [ $t -lt $fast ]; then nap 0.02; else nap 0.05; fi',
     'done',
     'cur; p=$c',
     'if alive "$p"; then echo "pidfile=$p alive"; else echo "pidfile=$p dead"; fi',

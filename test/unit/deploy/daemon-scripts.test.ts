@@ -53,10 +53,11 @@ check) if grep -q bogus "$2"; then echo "$2:1: unknown keyword bogus" >&2; exit 
 esac
 conf=$3
 if grep -q die "$conf"; then echo "fake agent: refusing to run" >&2; exit 1; fi
+if grep -q slow "$conf"; then sleep 1; fi
 mkdir -p '${join(dir, 'run')}' # like the agent, it makes its own run directory
 echo $$ > '${spec.paths.pidfile}'
 n=0
-write() { n=$((n+1)); h=$(sha256sum < "$conf" | cut -d' ' -f1); printf '{\\n  "agent": "haup-agent",\\n  "pid": %s,\\n  "configFile": "%s",\\n  "configHash": "%s",\\n  "updatedAt": "%s",\\n  "instances": []\\n}\\n' $$ "$conf" "$h" "$$-$n" > '${spec.paths.stateFile}.tmp'; mv '${spec.paths.stateFile}.tmp' '${spec.paths.stateFile}'; if [ -p '${spec.paths.stateFile}.wake' ]; then echo 1<>'${spec.paths.stateFile}.wake'; fi; echo "fake agent $$: wrote status $n"; }
+write() { n=$((n+1)); h=$(sha256sum < "$conf" | cut -d' ' -f1); printf '{\\n  "agent": "haup-agent",\\n  "pid": %s,\\n  "configFile": "%s",\\n  "configHash": "%s",\\n  "updatedAt": "%s",\\n  "instances": []\\n}\\n' $$ "$conf" "$h" "$$-$n" > '${spec.paths.stateFile}.tmp'; mv '${spec.paths.stateFile}.tmp' '${spec.paths.stateFile}'; if [ -p '${spec.paths.stateFile}.wake' ]; then echo 1<>'${spec.paths.stateFile}.wake'; fi; if [ -n "\${HAUP_NOTIFY_FD:-}" ]; then echo >&9; exec 9>&-; unset HAUP_NOTIFY_FD; fi; echo "fake agent $$: wrote status $n"; }
 write
 trap write HUP
 trap 'rm -f "${spec.paths.pidfile}"; echo "fake agent $$: stopped"; exit 0' TERM
@@ -236,6 +237,26 @@ describe('daemon scripts (supervised haup agent, real sh)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!alive(p));
   });
+
+  test('under bash a start hands the agent the FIFO its wait naps on: the wait ends at the readiness line, not its next look', async () => {
+    writeFileSync(spec.paths.config, 'vrrp_instance slow {}\n'); // the stand-in writes its first status after 1 s
+    rmSync(spec.paths.stateFile as string, { force: true });
+    rmSync(`${spec.paths.stateFile}.wake`, { force: true });
+    const script = serviceScript(spec, 'start', { daemonReload: false, wait: { previous: '', timeoutMs: 20_000 } });
+    assert.match(script, /HAUP_NOTIFY_FD=9 setsid /);
+    // Every look 5 s apart: only the agent's line ends the wait about 1 s in.
+    const slow = script.replace('nap 0.02', 'nap 5').replace('nap 0.05', 'nap 5').replace('nap 0.$r', 'nap 5');
+    const t0 = performance.now();
+    const r = await run('bash', ['-c', slow], { encoding: 'utf8', timeout: 30_000 });
+    const took = performance.now() - t0;
+    const [service, waited] = r.stdout.split(/^wait-begin$/m) as [string, string];
+    const p = parsePid(service) ?? 0;
+    started.push(p);
+    const snap = snapshotOf(parseWaitOutput(waited));
+    assert.equal(snap.status?.pid, p);
+    assert.ok(took >= 900 && took < 3000, `ended at the readiness line (${took.toFixed(0)} ms)`);
+    process.kill(p, 'SIGTERM');
+  });
 });
 
 describe('daemon scripts under systemd and for keepalived', () => {
@@ -358,8 +379,9 @@ describe('daemon scripts under systemd and for keepalived', () => {
     assert.ok(performance.now() - t1 < 2500);
     assert.equal(changed.states, '      "state": "MASTER",|      "vipsHeld": true,|');
   });
-  test('the started agent does not inherit the nap pipe', () => {
-    assert.match(serviceScript(spec, 'start', { daemonReload: false }), /run -f "\$CONF" <\/dev\/null >>"\$LOG" 2>&1 9<&- &/);
+  test('the started agent gets the nap pipe only as its readiness descriptor (bash), else not at all (sh)', () => {
+    const script = serviceScript(spec, 'start', { daemonReload: false });
+    assert.match(script, /then HAUP_NOTIFY_FD=9 setsid \S+ \S+ run -f "\$CONF" <\/dev\/null >>"\$LOG" 2>&1 & NOTIFY=1; else setsid \S+ \S+ run -f "\$CONF" <\/dev\/null >>"\$LOG" 2>&1 9<&- & fi/);
   });
   test('quotes every path so a strange one cannot run commands', () => {
     const odd: DaemonSpec = { ...spec, paths: { ...spec.paths, config: "/etc/x'$(reboot)" } };
