@@ -67,20 +67,39 @@ export class SftpFiles {
     return p;
   }
 
+  /**
+   * Writes the temp file. After the open, everything goes in one pipeline: sftp-server handles a session's requests
+   * in order, so the writes, fchmod, fchown, fsync and close cost one round trip instead of five. The close is always
+   * sent, last; a failure before it leaves a temp file that putFiles removes.
+   */
   private async writeTemp(f: SftpFile, tmp: string): Promise<void> {
-    const handle = await this.call<Buffer>((cb) => this.sftp.open(tmp, 'wx', { mode: 0o600 }, cb));
+    const handle = await this.openNew(tmp);
+    const ops: Promise<unknown>[] = [];
+    for (let off = 0; off < f.data.length; off += CHUNK) {
+      const len = Math.min(CHUNK, f.data.length - off);
+      ops.push(this.call((cb) => this.sftp.write(handle, f.data, off, len, off, cb)));
+    }
+    ops.push(this.call((cb) => this.sftp.fchmod(handle, f.mode, cb)));
+    if (f.uid !== undefined) ops.push(this.call((cb) => this.sftp.fchown(handle, f.uid!, f.gid ?? f.uid!, cb)));
+    ops.push(this.call((cb) => this.sftp.ext_openssh_fsync(handle, cb)).catch(() => undefined)); // not every server has it
+    ops.push(this.call((cb) => this.sftp.close(handle, cb)));
+    await settleAll(ops);
+  }
+
+  /**
+   * open(tmp, O_CREAT|O_EXCL, 0600). The session (kept by the SSH keeper across runs) remembers which directories
+   * exist: when one was removed since, the open fails with "no such file", and the directory is made again.
+   */
+  private async openNew(tmp: string): Promise<Buffer> {
+    const open = () => this.call<Buffer>((cb) => this.sftp.open(tmp, 'wx', { mode: 0o600 }, cb));
     try {
-      const writes: Promise<unknown>[] = [];
-      for (let off = 0; off < f.data.length; off += CHUNK) {
-        const len = Math.min(CHUNK, f.data.length - off);
-        writes.push(this.call((cb) => this.sftp.write(handle, f.data, off, len, off, cb)));
-      }
-      await Promise.all(writes); // pipelined: ssh2 sends them back to back
-      await this.call((cb) => this.sftp.fchmod(handle, f.mode, cb));
-      if (f.uid !== undefined) await this.call((cb) => this.sftp.fchown(handle, f.uid!, f.gid ?? f.uid!, cb));
-      await this.call((cb) => this.sftp.ext_openssh_fsync(handle, cb)).catch(() => undefined); // not every server has it
-    } finally {
-      await this.call((cb) => this.sftp.close(handle, cb));
+      return await open();
+    } catch (err) {
+      if ((err as { code?: number }).code !== NO_SUCH_FILE) throw err;
+      const dir = dirOf(tmp);
+      for (const known of this.dirs.keys()) if (dir === known || dir.startsWith(`${known}/`)) this.dirs.delete(known);
+      await this.ensureDir(dir);
+      return open();
     }
   }
 
@@ -103,17 +122,20 @@ export class SftpFiles {
     }
   }
 
+  /**
+   * Hard-links the file at path (what is there: a regular file, or a symlink itself) to backup, replacing an older
+   * backup; nothing when path does not exist. The unlink and the link go in one round trip; the rename that
+   * replaces path waits for the link, so a file is never replaced without its backup.
+   */
   private async linkBackup(path: string, backup: string): Promise<void> {
-    let isFile: boolean;
+    const unlinked = this.call((cb) => this.sftp.unlink(backup, cb)).catch(() => undefined);
+    const linked = this.call((cb) => this.sftp.ext_openssh_hardlink(path, backup, cb));
+    await unlinked;
     try {
-      isFile = (await this.call<{ isFile(): boolean }>((cb) => this.sftp.lstat(path, cb))).isFile();
+      await linked;
     } catch (err) {
-      if ((err as { code?: number }).code === NO_SUCH_FILE) return;
-      throw err;
+      if ((err as { code?: number }).code !== NO_SUCH_FILE) throw err;
     }
-    if (!isFile) return;
-    await this.call((cb) => this.sftp.unlink(backup, cb)).catch(() => undefined);
-    await this.call((cb) => this.sftp.ext_openssh_hardlink(path, backup, cb));
   }
 
   /** The file's bytes, or null when it does not exist. */

@@ -18,6 +18,8 @@ interface Fixture {
   root: string;
   /** Names in a directory on the host (to see leftover temp files). */
   list(dir: string): Promise<string[]>;
+  /** rm -rf on the host, behind the transport's back. */
+  remove(dir: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -39,6 +41,9 @@ function memoryFixture(): Fixture {
     t,
     root,
     list: async (dir) => [...new Set([...t.files.keys()].filter((p) => p.startsWith(`${dir}/`)).map((p) => p.slice(dir.length + 1).split('/')[0]!))],
+    remove: async (dir) => {
+      for (const p of [...t.files.keys()]) if (p.startsWith(`${dir}/`)) t.files.delete(p);
+    },
     cleanup: () => t.close(),
   };
 }
@@ -54,6 +59,7 @@ async function sshFixture(fileTransfer: 'auto' | 'exec'): Promise<Fixture> {
     t,
     root,
     list: (dir) => readdir(dir),
+    remove: (dir) => rm(dir, { recursive: true, force: true }),
     cleanup: async () => {
       await t.close();
       await sshd.stop();
@@ -144,6 +150,14 @@ for (const impl of implementations) {
       );
       assert.equal((await fx.t.get(`${dir}/keep.conf`))?.toString(), 'old\n');
       assert.deepEqual(await fx.list(dir), ['keep.conf']);
+    });
+
+    test('a directory removed between two puts is made again (the session remembers directories it made)', async () => {
+      const dir = `${fx.root}/removed`;
+      await fx.t.put(`${dir}/sub/a.conf`, 'one\n', { mode: 0o600 });
+      await fx.remove(dir);
+      await fx.t.put(`${dir}/sub/a.conf`, 'two\n', { mode: 0o600 });
+      assert.equal((await fx.t.get(`${dir}/sub/a.conf`))?.toString(), 'two\n');
     });
 
     test('get of a missing file returns null', async () => {
