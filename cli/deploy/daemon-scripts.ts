@@ -72,7 +72,8 @@ function prelude(spec: DaemonSpec): string[] {
     // nap, and none per script either (a process substitution would fork); sh forks `sleep`. For the haup agent the
     // FIFO is the wake FIFO the agent makes next to its status file and writes a line to after each status write: a
     // nap on it ends at the change (WOKE=1), so a wait can nap long. Until the agent has made it (a first start),
-    // the plain nap FIFO, which nobody writes to (made once per boot).
+    // the plain nap FIFO (made once per boot), which only an agent started by this script writes to: once, as its
+    // readiness descriptor (start_daemon).
     `NAPF=${q(spec.napFifo ?? NAP_FIFO)}`,
     `WAKEF=${q(spec.engine === 'haup' && spec.paths.stateFile ? statusWakeFifo(spec.paths.stateFile) : '')}`,
     // WOKE=1: napping on the agent's wake FIFO; NOTIFY=1: on a FIFO the agent this script started will write to.
@@ -284,10 +285,10 @@ function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: stri
     `WATCH=${watch}`,
     observe,
     ...(opts.delayMs && opts.delayMs > 0 ? [`nap ${(opts.delayMs / 1000).toFixed(3)}`] : []),
-    // Woken by the agent (see prelude and start_daemon): a look every 0.25 s only to notice a dead pid. Otherwise 20 ms ticks for the
-    // first half second (a start or reload answers within it), then 50 ms: 40 hosts polling every 20 ms on 2 shared
-    // cores cost a third of a core even without forks. The wake FIFO is opened before a look, so a change after that
-    // look always wakes the nap.
+    // Woken by the agent (see prelude and start_daemon): a look every 0.25 s only to notice a dead pid. Otherwise
+    // 20 ms ticks for the first half second (a start or reload answers within it), then 50 ms: 40 hosts polling
+    // every 20 ms on 2 shared cores cost a third of a core even without forks. The wake FIFO is opened before a
+    // look, so a change after that look always wakes the nap.
     '[ -n "$NAPFD" ] || napopen',
     'now; end=$((t + ' + String(timeoutCs) + ')); fast=$((t + 50))',
     'while :; do',
