@@ -1,6 +1,6 @@
 // Runs track and notify scripts: no shell (like keepalived), a timeout that kills the script's whole
 // process group, and the script-security check before a script is first trusted.
-import { spawn } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { statSync } from 'node:fs';
 import { splitCommandLine } from './command-line.js';
 import { pathChain, scriptSecurityProblems, type PathStat } from './security.js';
@@ -37,7 +37,7 @@ export function runScript(line: string, opts: RunOptions): Promise<ScriptResult>
       clearTimeout(timer);
       resolve({ ...r, durationMs: Date.now() - started });
     };
-    const child = spawn(file, [...rest, ...(opts.args ?? [])], {
+    const child = childProcess().spawn(file, [...rest, ...(opts.args ?? [])], {
       stdio: 'ignore',
       detached: true, // own process group, so a timeout kills the script's children too
       env: opts.env ?? { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },

@@ -1,5 +1,6 @@
 // Gratuitous ARP and unsolicited neighbour advertisement frames, built byte-for-byte like keepalived's.
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
+import { promisify } from 'node:util';
 import { ipv4Bytes, ipv6Bytes } from './address.js';
 import { sendFrame } from './socket.js';
 
@@ -100,7 +101,7 @@ export function sendGratuitous(ifname: string, mac: Uint8Array, vip: string, opt
  */
 export async function ipv6Forwarding(ifname: string): Promise<boolean> {
   try {
-    return (await readFile(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, 'utf8')).trim() === '1';
+    return (await promisify(readFile)(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, 'utf8')).trim() === '1';
   } catch {
     return false; // IPv6 disabled or no such interface: not a router
   }

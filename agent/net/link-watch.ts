@@ -1,7 +1,7 @@
 // Watches one interface's link state through rtnetlink events (no polling): in-process with the addon's
 // link monitor, or `ip -o monitor link` with an addon that predates it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess, readline } from '../builtins.js';
 import { linkEvents } from './netlink.js';
 import { tryLoadAddon, type NativeLinkMonitor } from './socket.js';
 import { IpCommandError, netlinkInterfaceReader, runIp, showInterface, type InterfaceInfo, type InterfaceReader, type IpRunner } from './vips.js';
@@ -162,13 +162,13 @@ function watchLinkIp(ifname: string, onChange: (state: LinkState) => void, opts:
 
   function startMonitor(): void {
     if (stopped) return;
-    const proc = spawn('ip', ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    const proc = childProcess().spawn('ip', ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
     child = proc;
     proc.unref();
     const out = proc.stdout;
     if (out && 'unref' in out && typeof out.unref === 'function') out.unref();
     if (out) {
-      createInterface({ input: out }).on('line', (line) => {
+      readline().createInterface({ input: out }).on('line', (line) => {
         if (parseMonitorLine(line)?.ifname === ifname) void refresh();
       });
     }

@@ -1,5 +1,5 @@
 // Virtual IP addresses and interface facts: iproute2 (`ip addr add/del`, `ip -j addr show`) and, in-process, the addon's rtnetlink calls.
-import { execFile } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { ipBytes, ipFamily } from './address.js';
 import { decodeInterface } from './netlink.js';
 import { loadAddon, tryLoadAddon } from './socket.js';
@@ -63,7 +63,7 @@ export class IpCommandError extends Error {
 
 export const runIp: IpRunner = (args) =>
   new Promise((resolve, reject) => {
-    execFile(
+    childProcess().execFile(
       'ip',
       [...args],
       // LC_ALL=C: the kernel's texts are matched below ("Address already assigned" since Linux 5.x

@@ -1,6 +1,5 @@
 // The running agent: input (packets, timers, scripts, links, signals) -> step() -> perform(actions), for every instance.
 import { hostname } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import type { CheckStatus, Health } from '../checks/hysteresis.js';
 import { runScript } from '../checks/runner.js';
 import type { HaupConfig, SyncGroupConfig } from '../config/schema.js';
@@ -31,7 +30,7 @@ export interface AgentOptions {
   /** Called with every input event as one JSON line (haup-agent run --record). */
   record?: (line: string) => void;
   version?: string;
-  /** Monotonic milliseconds (default performance.now()); tests pass their own. */
+  /** Monotonic milliseconds (default process.hrtime: the global performance loads perf_hooks, ~2 ms of a start); tests pass their own. */
   clock?: () => number;
   /** Opens VRRP sockets (default: the raw-socket addon); tests pass fakes. */
   openSocket?: SocketOpener;
@@ -44,6 +43,11 @@ export interface AgentOptions {
   makeFifo?: (path: string) => void;
   /** Readiness descriptor (agent/status.ts takeNotifyFd): told once, after the first status write. */
   notifyFd?: number | null;
+}
+
+function monotonicMs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1000 + ns / 1e6;
 }
 
 function addonMakeFifo(path: string): void {
@@ -95,7 +99,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   constructor(readonly opts: AgentOptions) {
     this.log = opts.log;
     this.notifyFd = opts.notifyFd ?? null;
-    this.now = opts.clock ?? (() => performance.now());
+    this.now = opts.clock ?? monotonicMs;
     this.otherVrids = new OtherVrids(this, opts.vridFilters ?? process.env.HAUP_VRID_FILTER !== 'off');
     this.sockets = new SocketPool(
       (s, p) => this.onPacket(s, p),

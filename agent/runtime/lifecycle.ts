@@ -1,11 +1,11 @@
 // Starting, reloading (SIGHUP) and stopping (SIGTERM) the agent's instances.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../config/check.js';
 import { loadConfig } from '../config/load.js';
 import type { Diagnostic, HaupConfig, VrrpInstance } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { routerConfig } from '../vrrp/instance.js';
+import { sha256Hex } from './sha256.js';
 import type { Agent } from './agent.js';
 import { UNBOUND, unboundRouter } from './binding.js';
 import { RuntimeInstance } from './instance.js';
@@ -35,7 +35,7 @@ export interface LoadedConfig {
 export function readConfig(file: string): LoadedConfig {
   let hash = '';
   try {
-    hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+    hash = sha256Hex(readFileSync(file));
   } catch {
     // loadConfig reports the unreadable file
   }
