@@ -33,17 +33,25 @@ export function logFormatFromEnv(env: NodeJS.ProcessEnv): LogFormat {
   return { journald: typeof env.JOURNAL_STREAM === 'string' && env.JOURNAL_STREAM !== '' };
 }
 
+/** Set once a write to fd 1 met a full non-blocking pipe: from then on every line queues behind it, in order. */
+let queued = false;
+
 /**
  * One line to file descriptor 1 with write(2), as process.stdout does for files and pipes on Linux (synchronously,
  * so lines are never lost at exit), without loading Node's streams for it (~2 ms of every agent start). A
- * non-blocking stdout that is full (EAGAIN) hands the rest to process.stdout, which queues it.
+ * non-blocking stdout that is full (EAGAIN) hands the rest, and every later line, to process.stdout, which queues.
  */
 export function writeStdout(line: string): void {
+  if (queued) {
+    process.stdout.write(line);
+    return;
+  }
   let buf = Buffer.from(line);
   try {
     while (buf.length > 0) buf = buf.subarray(writeSync(1, buf));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    queued = true;
     process.stdout.write(buf);
   }
 }
