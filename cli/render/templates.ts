@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HaupError } from '../errors.js';
-import { COMPILE_OPTIONS } from './handlebars-env.js';
+import { COMPILE_OPTIONS, loadCompiler } from './handlebars-env.js';
 import { PRECOMPILED, PRECOMPILED_OPTIONS, type PrecompiledTemplate } from './precompiled.js';
 import type { TemplateSet, TemplateSource } from './render.js';
 
@@ -16,7 +16,10 @@ export async function loadTemplates(userDir: string | null, builtinDir = BUILTIN
   const set = new Map<string, TemplateSource>();
   for (const t of await readFolder(builtinDir, 'built-in')) set.set(t.name, t);
   if (userDir !== null) for (const t of await readFolder(userDir, 'user')) set.set(t.name, t);
-  return withPrecompiled(set, precompiled);
+  const out = withPrecompiled(set, precompiled);
+  // Handlebars' compiler is loaded only for a set with a template the build did not precompile.
+  if ([...out.values()].some((t) => t.precompiled === undefined)) await loadCompiler();
+  return out;
 }
 
 /**

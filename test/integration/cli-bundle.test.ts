@@ -71,6 +71,24 @@ describe('the bundle behaves as the source', { skip }, () => {
     assert.match(r.stderr, /HAUP_USAGE/);
   });
 
+  test('a user\'s template is compiled from its text (the bundle loads the Handlebars compiler for it), the others stay precompiled', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haup-bundle-templates-'));
+    try {
+      const builtin = readFileSync(join(REPO, 'templates/keepalived.conf.hbs'), 'utf8');
+      writeFileSync(join(dir, 'keepalived.conf.hbs'), `! mine for {{routerId}}\n${builtin}`);
+      const out = join(dir, 'out');
+      const r = run(['render', 'inventories/example.yml', '--out', out, '--templates', dir], false);
+      assert.equal(r.code, 0, r.stderr);
+      const golden = (host: string, path: string) => readFileSync(join(REPO, 'test/golden/example', host, path), 'utf8');
+      for (const host of ['10.0.0.11', '10.0.0.12']) {
+        assert.equal(readFileSync(join(out, host, 'etc/haup/keepalived.conf'), 'utf8'), `! mine for ${host}\n${golden(host, 'etc/haup/keepalived.conf')}`);
+        assert.equal(readFileSync(join(out, host, 'etc/haup/scripts/check_nginx.sh'), 'utf8'), golden(host, 'etc/haup/scripts/check_nginx.sh'));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const inventory of exampleInventories()) {
     test(`haup render ${inventory} from the bundle writes exactly the golden files`, async () => {
       const out = mkdtempSync(join(tmpdir(), 'haup-bundle-render-'));
