@@ -11,19 +11,14 @@ const runtime = (runtimeModule as unknown as { default: HandlebarsModule }).defa
 export type HandlebarsEnv = ReturnType<HandlebarsModule['create']>;
 
 /**
- * The full Handlebars (runtime + compiler, with source-map: ~230 KB more to load and compile on every command)
+ * The full Handlebars (runtime + compiler, with source-map: ~195 KB more to load and compile on every command)
  * once loadCompiler() ran: only a template the build did not precompile (a user's, an edited one, or every
- * template when running from source) needs it.
+ * template when running from source) needs it. Environments made before that cannot compile.
  */
 let full: HandlebarsModule | null = null;
 
 export async function loadCompiler(): Promise<void> {
   full ??= (await import('handlebars')).default;
-}
-
-/** Whether createHandlebars() environments can compile template text (loadCompiler() ran). */
-export function canCompile(): boolean {
-  return full !== null;
 }
 
 /** Characters that could end a keepalived token or string, start a comment, or open a block. */

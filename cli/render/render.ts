@@ -2,7 +2,7 @@
 // in as data (see templates.ts for reading them), rendered files go out as data.
 import { HaupError } from '../errors.js';
 import type { HostModel, InventoryModel } from '../inventory/model.js';
-import { canCompile, COMPILE_OPTIONS, createHandlebars, type HandlebarsEnv } from './handlebars-env.js';
+import { COMPILE_OPTIONS, createHandlebars, type HandlebarsEnv } from './handlebars-env.js';
 import { checkView, findUnsafe, keepalivedView, unitView, VIEW_UNSAFE } from './view.js';
 
 export interface TemplateSource {
@@ -105,7 +105,8 @@ class Renderer {
           : `add ${name} to your templates folder (copy it from haup's templates/)`,
       });
     }
-    if (!source.precompiled && !canCompile()) throw new Error(`internal: ${name} needs Handlebars' compiler; load template sets with loadTemplates()`);
+    // A runtime-only environment (no template of the set needed compiling when it was loaded) has no compile().
+    if (!source.precompiled && typeof this.hb.compile !== 'function') throw new Error(`internal: ${name} needs Handlebars' compiler; load template sets with loadTemplates()`);
     // Handlebars compiles lazily: syntax errors surface on the first call, wrapped by file().
     const fn: Compiled = source.precompiled ? this.hb.template(source.precompiled) : this.hb.compile(source.text, COMPILE_OPTIONS);
     this.cache.set(name, fn);
