@@ -1,5 +1,6 @@
-// Reads an inventory file: YAML with line numbers, secrets from the environment and pass files, then
-// the pure validation. Throws HAUP_INVENTORY_INVALID listing every problem as `file:line: path: …`.
+// Reads an inventory file: YAML with line numbers (or quickly without them, for a plain inventory with nothing
+// to report), secrets from the environment and pass files, then the pure validation. Throws
+// HAUP_INVENTORY_INVALID listing every problem as `file:line: path: …`.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -11,6 +12,7 @@ import type { InventoryModel } from './model.js';
 import { formatProblem, sortProblems, type LineLocator, type Path } from './problems.js';
 import type { SecretReader } from './resolve.js';
 import { validateInventory } from './validate.js';
+import { fastYaml } from './yaml-fast.js';
 
 export interface LoadOptions {
   env?: Env;
@@ -39,6 +41,20 @@ export async function loadInventory(file: string, opts: LoadOptions = {}): Promi
 /** Same as loadInventory, for text already in memory; `file` resolves relative paths and names lines. */
 export function loadInventoryText(text: string, file: string, opts: LoadOptions = {}): LoadedInventory {
   const display = opts.displayName ?? file;
+  const context = {
+    file: display,
+    baseDir: dirname(resolve(file)),
+    env: opts.env ?? process.env,
+    home: opts.home ?? homedir(),
+    readSecretFile,
+  };
+  // A plain inventory that validates without a word to say needs no positions: js-yaml's data will do
+  // (yaml-fast.ts). Anything to report is found again from `yaml`'s document, which knows every line.
+  const fast = fastYaml(text);
+  if (fast !== undefined) {
+    const quick = validateInventory(fast, context);
+    if (quick.model && quick.warnings.length === 0) return { model: quick.model, warnings: [] };
+  }
   const parsed = parseYaml(text);
   if (parsed.syntaxErrors.length > 0) {
     throw new HaupError('HAUP_INVENTORY_INVALID', `${display} is not valid YAML`, {
@@ -46,13 +62,7 @@ export function loadInventoryText(text: string, file: string, opts: LoadOptions 
       hint: 'indent with spaces and quote values that contain ": " or start with a special character',
     });
   }
-  const result = validateInventory(parsed.data, {
-    file: display,
-    baseDir: dirname(resolve(file)),
-    env: opts.env ?? process.env,
-    home: opts.home ?? homedir(),
-    readSecretFile,
-  });
+  const result = validateInventory(parsed.data, context);
   const warnings = sortProblems(result.warnings, parsed.locate).map((p) => formatProblem(p, display, parsed.locate));
   if (!result.model) {
     const errors = sortProblems(result.errors, parsed.locate).map((p) => formatProblem(p, display, parsed.locate));
