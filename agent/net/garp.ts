@@ -1,6 +1,5 @@
 // Gratuitous ARP and unsolicited neighbour advertisement frames, built byte-for-byte like keepalived's.
-import { readFile } from 'node:fs';
-import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { ipv4Bytes, ipv6Bytes } from './address.js';
 import { sendFrame } from './socket.js';
 
@@ -97,11 +96,13 @@ export function sendGratuitous(ifname: string, mac: Uint8Array, vip: string, opt
 
 /**
  * Whether ifname forwards IPv6 (keepalived's get_ipv6_forwarding), which sets the NA Router flag.
- * /proc/sys/net always shows the reading process's own network namespace.
+ * /proc/sys/net always shows the reading process's own network namespace. Read synchronously (a procfs read
+ * takes microseconds): an asynchronous read was the agent's only use of libuv's thread pool, which then started
+ * 4 threads on the way to the first advert, and on a loaded host each hop to a pool thread waits for a CPU.
  */
-export async function ipv6Forwarding(ifname: string): Promise<boolean> {
+export function ipv6Forwarding(ifname: string): boolean {
   try {
-    return (await promisify(readFile)(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, 'utf8')).trim() === '1';
+    return readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, 'utf8').trim() === '1';
   } catch {
     return false; // IPv6 disabled or no such interface: not a router
   }

@@ -365,7 +365,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   async refreshGarpFacts(ifnames: Iterable<string>): Promise<void> {
     try {
       const { found } = await readInterfaces(ifnames);
-      for (const [name, info] of found) this.garpByIf.set(name, await garpFacts(info));
+      for (const [name, info] of found) this.garpByIf.set(name, garpFacts(info));
     } catch (err) {
       this.log.warn(`reading interfaces for gratuitous ARP: ${(err as Error).message}`);
     }

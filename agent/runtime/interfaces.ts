@@ -55,12 +55,12 @@ export interface GarpFacts {
   ipv6Router: boolean;
 }
 
-export async function garpFacts(info: InterfaceInfo): Promise<GarpFacts> {
+export function garpFacts(info: InterfaceInfo): GarpFacts {
   let mac: Buffer | undefined;
   try {
     mac = info.mac ? macBytes(info.mac) : undefined;
   } catch {
     mac = undefined;
   }
-  return { mac, ipv6Router: await ipv6Forwarding(info.ifname) };
+  return { mac, ipv6Router: ipv6Forwarding(info.ifname) };
 }

@@ -68,14 +68,14 @@ function newInstance(agent: Agent, cfg: VrrpInstance, p: Prepared | undefined): 
   return p ? new RuntimeInstance(cfg, newRouter(p), p.source, p.socketKey, agent) : new RuntimeInstance(cfg, unboundRouter(cfg), '', UNBOUND, agent);
 }
 
-async function setGarpFacts(agent: Agent, readings: Readings): Promise<void> {
-  for (const [name, info] of readings.found) agent.garpByIf.set(name, await garpFacts(info));
+function setGarpFacts(agent: Agent, readings: Readings): void {
+  for (const [name, info] of readings.found) agent.garpByIf.set(name, garpFacts(info));
 }
 
 export async function startAgent(agent: Agent, config: HaupConfig, hash: string): Promise<void> {
   const { readings, prep } = await readAndPrepare(config);
   if (!prep.ok) throw new StartError(prep.errors.join('\n'));
-  await setGarpFacts(agent, readings);
+  setGarpFacts(agent, readings);
   if (agent.stopping) return;
   agent.config = config;
   agent.configHash = hash;
@@ -124,7 +124,7 @@ export async function reloadAgent(agent: Agent): Promise<void> {
   let prep: PrepareResult;
   try {
     ({ readings, prep } = await readAndPrepare(next, allVipAddresses(old)));
-    if (prep.ok) await setGarpFacts(agent, readings);
+    if (prep.ok) setGarpFacts(agent, readings);
   } catch (err) {
     log.error(`reload rejected: ${(err as Error).message}; still running the previous configuration`);
     return;

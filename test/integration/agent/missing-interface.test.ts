@@ -3,6 +3,7 @@
 // created between two lab hosts); deleting and creating the interface again faults it and rebinds it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { hostExec, labSkipReason, startLab, type TestLab, type TestLabHost } from '../../support/lab.js';
 import {
   AGENT_NODE,
@@ -134,6 +135,15 @@ describe('an instance whose interface is missing', { skip }, () => {
     await agent(h1).waitForLine(/VI_3: INIT -> FAULT reason=interface-down detail=interface:eth3/, 10_000, from);
     assert.deepEqual(agent(h1).transitions(from), ['VI_3: INIT -> FAULT reason=interface-down detail=interface:eth3']);
     assert.equal((await instanceState(h1, 'VI_1'))?.state, 'MASTER');
+  });
+
+  test('after a start, link changes, a takeover and a reload, the agent has no more threads than an idle node', async () => {
+    // libuv starts its thread pool (4 threads) on the first asynchronous file operation; the agent reads its few
+    // files synchronously, so it never does: on a host starting many processes, each hop to a pool thread waits for a CPU.
+    const idle = await hostExec(lab, h1, [AGENT_NODE, '-e', "setTimeout(() => console.log(require('fs').readdirSync('/proc/self/task').length), 200)"]);
+    const threads = readdirSync(`/proc/${agent(h1).pid}/task`).length;
+    assert.ok(Number(idle.stdout) >= 2, `idle node: ${idle.stdout} ${idle.stderr}`);
+    assert.equal(threads, Number(idle.stdout), `the agent runs ${threads} threads, an idle node ${idle.stdout.trim()}`);
   });
 
   test('an agent whose only instance waits for its interface keeps running, and starts it when it appears', async () => {
