@@ -70,18 +70,23 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<DeployR
   const progress: ProgressMode = io.progress ?? (args.json ? 'silent' : 'plain');
   const pairReports = components.flatMap((c) => c.pairs.map((p) => newPairReport(p, c.hosts)));
   const prepared = new Map<string, Prepared>();
-  try {
-    // Every host at once: connections are the cost to design around (issue 4).
-    await Promise.all(
-      hosts.map(async (h) => {
-        prepared.set(h.id, await prepareHost(h, rendered.get(h.id) as RenderedFile[], bundle, reports.get(h.id) as HostReport, { connect, clock, args, timeouts: io.timeouts ?? DEFAULT_TIMEOUTS, progress, io }));
+  // Every host at once: connections are the cost to design around (issue 4). A group goes as soon as its own hosts
+  // are prepared: a slow or unreachable host (a connect timeout) holds back only its own pairs.
+  const preparing = new Map(
+    hosts.map((h) => [
+      h.id,
+      prepareHost(h, rendered.get(h.id) as RenderedFile[], bundle, reports.get(h.id) as HostReport, { connect, clock, args, timeouts: io.timeouts ?? DEFAULT_TIMEOUTS, progress, io }).then((p) => {
+        prepared.set(h.id, p);
       }),
-    );
+    ]),
+  );
+  try {
     // --concurrency bounds the groups being changed; their convergence waits (watching only) overlap freely.
     const slots = new Semaphore(args.concurrency ?? 10);
     const jobs = components.map((c) => ({
       title: componentName(c),
       run: async (log: (line: string) => void) => {
+        await Promise.all([...c.selected].map((id) => preparing.get(id)));
         const work = componentWork(c, prepared, reports, pairReports);
         await deployComponent(work, { check: Boolean(args.check), clock, slot: slots, log: (host, line) => log(host === null ? line : `${host}: ${line}`) });
         const mine = c.hosts.filter((h) => c.selected.has(h.id)).map((h) => reports.get(h.id) as HostReport);
@@ -89,7 +94,9 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<DeployR
       },
     }));
     await runJobs(jobs, { mode: progress, concurrency: Math.max(1, jobs.length), out: io.err });
+    for (const p of preparing.values()) await p; // a failure prepareHost did not turn into a blocked host is a bug: say it
   } finally {
+    await Promise.allSettled(preparing.values()); // no connection may open after closeAll
     for (const [id, p] of prepared) {
       const r = reports.get(id);
       if (r && p.run) r.roundTrips = p.run.roundTrips;

@@ -64,7 +64,10 @@ function setup(behaviours: Record<string, NodeBehaviour> = {}): void {
   for (const h of ['h1', 'h2', 'h3', 'h4']) cluster.add(h, behaviours[h] ?? {});
 }
 
-async function deploy(args: Partial<DeployArgs> & { inventory: string }, opts: { unreachable?: string[] } = {}): Promise<{ report: DeployReport | null; error: HaupError | null; out: string }> {
+async function deploy(
+  args: Partial<DeployArgs> & { inventory: string },
+  opts: { unreachable?: string[]; slow?: Record<string, () => Promise<void>> } = {},
+): Promise<{ report: DeployReport | null; error: HaupError | null; out: string }> {
   const out = new Sink();
   const err = new Sink();
   try {
@@ -76,6 +79,7 @@ async function deploy(args: Partial<DeployArgs> & { inventory: string }, opts: {
         progress: 'silent',
         clock: cluster.clock,
         connect: async (h) => {
+          await opts.slow?.[h.id]?.();
           if (opts.unreachable?.includes(h.id)) throw new HaupError('HAUP_SSH_REFUSED', `${h.id}: connection refused`);
           return cluster.nodes.get(h.id)?.transport ?? assert.fail(`no fake node ${h.id}`);
         },
@@ -200,6 +204,19 @@ describe('deploy orchestration', () => {
     assert.deepEqual(cluster.events, ['h3 start', 'h4 start']);
     assert.equal(report?.hosts.find((h) => h.host === 'h1')?.error?.code, 'HAUP_SSH_REFUSED');
     assert.equal(report?.hosts.find((h) => h.host === 'h2')?.result, 'untouched');
+  });
+
+  test('deploys a pair whose hosts are ready without waiting for a slow host of another pair', async () => {
+    let seen = 'p2 was not deployed while h1 was still connecting';
+    // h1 connects only once p2 is done (or after 2 s): with one barrier for every host's facts, p2 would wait for h1.
+    const slowH1 = async () => {
+      for (let i = 0; i < 400 && !cluster.events.includes('h4 start'); i++) await new Promise((r) => setTimeout(r, 5));
+      if (cluster.events.includes('h4 start')) seen = 'ok';
+    };
+    const { error } = await deploy({ inventory: inventory() }, { slow: { h1: slowH1 } });
+    assert.equal(error, null);
+    assert.equal(seen, 'ok');
+    assert.deepEqual(cluster.events, ['h3 start', 'h4 start', 'h1 start', 'h2 start']);
   });
 
   test('changes nothing with --check and says what it would do', async () => {
