@@ -71,7 +71,11 @@ export interface VrrpSocket {
 }
 
 export interface DrainBatch {
-  packets: ReceivedPacket[];
+  /**
+   * The queued packets; `count` (1 when absent) is how many packets one stands for: the addon hands over packets
+   * the agent classifies alike (receive.ts classificationKey) once, other routers' adverts being the same every time.
+   */
+  packets: (ReceivedPacket & { count?: number })[];
   /**
    * Packets the kernel dropped on the drain socket since the last drain (its receive buffer was full).
    * The kernel counts every packet that arrives while that buffer is full, also those its filter would
@@ -80,7 +84,7 @@ export interface DrainBatch {
   dropped: number;
 }
 
-type NativePacket = [data: Buffer, src: string, dst: string, ttl: number, ifindex: number, truncated: boolean, ageMs: number | undefined];
+type NativePacket = [data: Buffer, src: string, dst: string, ttl: number, ifindex: number, truncated: boolean, ageMs: number | undefined, count?: number];
 
 interface NativeSocket {
   readonly fd: number;
@@ -97,7 +101,8 @@ interface NativeSocket {
   unref(): NativeSocket;
   /** Missing in addons built before VRID filters. */
   setVridFilter?(own: readonly number[] | null, exclude?: readonly number[]): void;
-  drain?(): { packets: NativePacket[]; dropped: number } | null;
+  /** grouped: one entry per group of packets classified alike, with its count (addons before that ignore it). */
+  drain?(grouped?: boolean): { packets: NativePacket[]; dropped: number } | null;
 }
 
 export interface RawAddon {
@@ -197,8 +202,8 @@ export function openVrrpSocket(opts: VrrpSocketOptions): VrrpSocket {
     ...(filters && {
       filterVrids: (own: readonly number[], exclude: readonly number[]) => filters.setVridFilter([...own], [...exclude]),
       drain: () => {
-        const batch = filters.drain();
-        return batch && { packets: batch.packets.map(toPacket), dropped: batch.dropped };
+        const batch = filters.drain(true);
+        return batch && { packets: batch.packets.map((p) => ({ ...toPacket(p), count: p[7] ?? 1 })), dropped: batch.dropped };
       },
     }),
   };

@@ -300,10 +300,10 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
   }
 
   /** Classifies one packet and counts or feeds it; `at` undefined: a drained packet, never fed to the state machine. */
-  deliver(sock: OpenSocket, ctx: SocketReceivers, packet: ReceivedPacket, at: number | undefined, d = classifyPacket(packet, sock.family, ctx.receivers, ctx.elsewhere)): void {
+  deliver(sock: OpenSocket, ctx: SocketReceivers, packet: ReceivedPacket, at: number | undefined, d = classifyPacket(packet, sock.family, ctx.receivers, ctx.elsewhere), times = 1): void {
     if (d.kind === 'advert') {
       if (at === undefined) {
-        sock.stats.stale++;
+        sock.stats.stale += times;
         return;
       }
       const inst = this.instances.get(d.instance) as RuntimeInstance;
@@ -311,7 +311,7 @@ export class Agent implements InstanceHost, BinderHost<RuntimeInstance> {
       if (d.priority === 0) inst.count('priority-zero-received');
       this.feed(inst, { type: 'advert', src: d.src, priority: d.priority, intervalCs: d.intervalCs }, at, packet.ageMs);
     } else if (d.kind === 'drop') {
-      for (const n of d.instances) this.instances.get(n)?.count(d.reason);
+      for (const n of d.instances) this.instances.get(n)?.count(d.reason, times);
       this.logDrop(d.instances, d.reason, d.detail, d.src);
       if (at !== undefined) this.refreshStatus();
     }

@@ -36,8 +36,8 @@ export interface OtherVridsHost {
   readonly instances: ReadonlyMap<string, RuntimeInstance>;
   clock(): number;
   receiversOf(sock: OpenSocket): SocketReceivers;
-  /** Counts (or, for a packet read on a wakeup, feeds) one classified packet; `at` undefined: drained. */
-  deliver(sock: OpenSocket, ctx: SocketReceivers, packet: ReceivedPacket, at: number | undefined, d: Delivery): void;
+  /** Counts (or, for a packet read on a wakeup, feeds) one classified packet, `times` times; `at` undefined: drained. */
+  deliver(sock: OpenSocket, ctx: SocketReceivers, packet: ReceivedPacket, at: number | undefined, d: Delivery, times?: number): void;
   refreshStatus(): void;
 }
 
@@ -121,12 +121,13 @@ export class OtherVrids {
     // (classifyPacket is pure, and its inputs are the same for the whole batch).
     const classified = new Map<string, Delivery>();
     for (const packet of batch.packets) {
-      sock.stats.drained++;
+      const times = packet.count ?? 1;
+      sock.stats.drained += times;
       try {
         const key = classificationKey(packet, sock.family);
         let d = classified.get(key);
         if (!d) classified.set(key, (d = classifyPacket(packet, sock.family, ctx.receivers, ctx.elsewhere)));
-        this.host.deliver(sock, ctx, packet, undefined, d);
+        this.host.deliver(sock, ctx, packet, undefined, d, times);
       } catch (err) {
         this.host.log.error(`packet from ${packet.src} on ${sock.ifname}: ${(err as Error).stack ?? String(err)}`);
       }

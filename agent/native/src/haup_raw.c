@@ -15,7 +15,8 @@
  *     socket.send(buf, dstAddr) -> bytes sent
  *     socket.setVridFilter(ownVrids, excludeVrids) / setVridFilter(null): only packets of the agent's
  *       own VRIDs (and packets too short to have one) wake the event loop; the rest queue on a second,
- *       unpolled socket that socket.drain() -> { packets: [onPacket args...], dropped } reads in one batch.
+ *       unpolled socket that socket.drain() -> { packets: [onPacket args...], dropped } reads in one batch;
+ *       drain(true) groups packets the agent classifies alike: [onPacket args..., count] per group.
  *     socket.close(), socket.ref(), socket.unref(); socket.fd, socket.ifindex, socket.family, socket.ifname
  *   sendFrame(ifname, frame) -> bytes sent
  *   ifIndex(ifname) -> interface index
@@ -641,12 +642,12 @@ static int read_packet(vrrp_sock *s, int fd, rx_packet *p) {
   return 1;
 }
 
-/* The onPacket arguments of a packet read into s->buf: buf, src, dst, ttl, ifindex, truncated, ageMs. */
-static int packet_args(vrrp_sock *s, const rx_packet *p, napi_value *argv) {
+/* The onPacket arguments of a packet (its bytes at data): buf, src, dst, ttl, ifindex, truncated, ageMs. */
+static int packet_args(vrrp_sock *s, const rx_packet *p, const unsigned char *data, napi_value *argv) {
   napi_env env = s->env;
   /* Measured last, just before the callback, so JS can subtract it from its own clock reading. */
   double age_ms = p->has_rx_time ? packet_age_ms(&p->rx_time) : 0;
-  return napi_create_buffer_copy(env, (size_t)p->len, s->buf, NULL, &argv[0]) == napi_ok &&
+  return napi_create_buffer_copy(env, (size_t)p->len, data, NULL, &argv[0]) == napi_ok &&
                  napi_create_string_utf8(env, p->src, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
                  napi_create_string_utf8(env, p->dst, NAPI_AUTO_LENGTH, &argv[2]) == napi_ok &&
                  napi_create_int32(env, p->ttl, &argv[3]) == napi_ok &&
@@ -670,7 +671,7 @@ static int deliver_one(vrrp_sock *s) {
     return 0;
   }
   if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
-  if (packet_args(s, &p, argv) == 0) call_js(s, s->on_packet, 7, argv);
+  if (packet_args(s, &p, s->buf, argv) == 0) call_js(s, s->on_packet, 7, argv);
   napi_close_handle_scope(env, scope);
   return 1;
 }
@@ -886,51 +887,147 @@ static napi_value js_set_vrid_filter(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * Groups of drained packets the agent classifies alike (receive.ts classificationKey): the same source,
+ * destination, TTL, truncation, interface and bytes, the IPv4 header fields that change from packet to packet
+ * (TOS, identification, flags and fragment offset, checksum) aside. Other routers send the same advert every
+ * interval, so a second of them is a few groups: JS gets one entry per group instead of an object per packet.
+ */
+typedef struct {
+  rx_packet p;
+  unsigned char *data;
+  uint32_t count;
+  int32_t next; /* next group in the same hash bucket, or -1 */
+} drain_group;
+
+#define DRAIN_BUCKETS 256
+
+/* FNV-1a over what same_class compares (the addresses aside): the bytes, IPv4's per-packet fields skipped, and the TTL. */
+static uint32_t class_hash(const vrrp_sock *s, const rx_packet *p, const unsigned char *data) {
+  uint32_t h = 2166136261u;
+  ssize_t i;
+  for (i = 0; i < p->len; i++) {
+    if (s->family == 4 && p->len >= 20 && (i == 1 || (i >= 4 && i < 8) || i == 10 || i == 11)) continue;
+    h = (h ^ data[i]) * 16777619u;
+  }
+  h = (h ^ (uint32_t)p->ttl) * 16777619u;
+  return h;
+}
+
+static int same_class(const vrrp_sock *s, const drain_group *g, const rx_packet *p, const unsigned char *data) {
+  const unsigned char *a = g->data;
+  if (g->p.len != p->len || g->p.ttl != p->ttl || g->p.truncated != p->truncated || g->p.ifindex != p->ifindex) return 0;
+  if (strcmp(g->p.src, p->src) != 0 || strcmp(g->p.dst, p->dst) != 0) return 0;
+  if (s->family == 4 && p->len >= 20)
+    return a[0] == data[0] && memcmp(a + 2, data + 2, 2) == 0 && memcmp(a + 8, data + 8, 2) == 0 &&
+           memcmp(a + 12, data + 12, (size_t)p->len - 12) == 0;
+  return memcmp(a, data, (size_t)p->len) == 0;
+}
+
+static void free_groups(drain_group *groups, uint32_t n) {
+  uint32_t i;
+  for (i = 0; i < n; i++) free(groups[i].data);
+  free(groups);
+}
+
+/*
  * drain() -> { packets, dropped } | null: reads everything queued on the drain socket without blocking
  * (at most MAX_PACKETS_PER_DRAIN). packets: [buf, src, dst, ttl, ifindex, truncated, ageMs] each, the
  * onPacket arguments. dropped: packets the kernel dropped on the drain socket since the last drain()
  * (its receive buffer was full): the socket's drop counter, read with SO_MEMINFO after the batch (so
  * drops after the last queued packet count too), else as SO_RXQ_OVFL reported it with the packets
  * queued after them (kernels without SO_MEMINFO). null when there is no drain socket (no filter set).
+ * drain(true): one entry per group of packets classified alike, the group's first packet with an 8th
+ * element, how many packets it stands for.
  */
 static napi_value js_drain(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value result, packets, dropped;
-  uint32_t count = 0, total, meminfo[SK_MEMINFO_VARS];
+  size_t argc = 1;
+  napi_value argv0, result, packets, dropped;
+  uint32_t count = 0, ngroups = 0, cap = 0, total, meminfo[SK_MEMINFO_VARS], i;
+  int32_t buckets[DRAIN_BUCKETS];
+  bool grouped = false;
+  drain_group *groups = NULL;
   socklen_t meminfo_len = sizeof meminfo;
-  vrrp_sock *s = unwrap_this(env, info, &argc, NULL, NULL);
+  vrrp_sock *s = unwrap_this(env, info, &argc, &argv0, NULL);
   if (!s) return NULL;
   if (s->closed || s->drain_fd < 0) {
     NAPI_CALL(env, napi_get_null(env, &result));
     return result;
   }
-  NAPI_CALL(env, napi_create_object(env, &result));
-  NAPI_CALL(env, napi_create_array(env, &packets));
+  if (argc >= 1) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv0, &t) == napi_ok && t == napi_boolean) napi_get_value_bool(env, argv0, &grouped);
+  }
+  for (i = 0; i < DRAIN_BUCKETS; i++) buckets[i] = -1;
   total = s->drain_drops;
   while (count < MAX_PACKETS_PER_DRAIN) {
     rx_packet p;
-    napi_value argv[7], entry;
-    napi_handle_scope scope;
-    int r = read_packet(s, s->drain_fd, &p), ok;
+    uint32_t h;
+    int32_t g;
+    int r = read_packet(s, s->drain_fd, &p);
     if (r == -1) continue;
     if (r == 0) break;
     if (r == -2) {
       if (count > 0) break; /* hand over what was read; the next drain() reports it if it persists */
+      free_groups(groups, ngroups);
       throw_errno(env, errno, "recvmsg", s->ifname);
       return NULL;
     }
     if (p.has_drops) total = p.drops;
+    count++;
+    h = grouped ? class_hash(s, &p, s->buf) % DRAIN_BUCKETS : 0;
+    for (g = grouped ? buckets[h] : -1; g >= 0; g = groups[g].next) {
+      if (same_class(s, &groups[g], &p, s->buf)) break;
+    }
+    if (g >= 0) {
+      groups[g].count++;
+      continue;
+    }
+    if (ngroups == cap) {
+      drain_group *more = realloc(groups, (cap ? cap * 2 : 32) * sizeof *groups);
+      if (!more) {
+        free_groups(groups, ngroups);
+        throw_errno(env, ENOMEM, "drain()", s->ifname);
+        return NULL;
+      }
+      groups = more;
+      cap = cap ? cap * 2 : 32;
+    }
+    groups[ngroups].p = p;
+    groups[ngroups].count = 1;
+    groups[ngroups].data = malloc(p.len > 0 ? (size_t)p.len : 1);
+    if (!groups[ngroups].data) {
+      free_groups(groups, ngroups);
+      throw_errno(env, ENOMEM, "drain()", s->ifname);
+      return NULL;
+    }
+    memcpy(groups[ngroups].data, s->buf, (size_t)p.len);
+    groups[ngroups].next = grouped ? buckets[h] : -1;
+    if (grouped) buckets[h] = (int32_t)ngroups;
+    ngroups++;
+  }
+  if (napi_create_object(env, &result) != napi_ok || napi_create_array_with_length(env, ngroups, &packets) != napi_ok) {
+    free_groups(groups, ngroups);
+    throw_napi_failure(env, "drain(): building the batch");
+    return NULL;
+  }
+  for (i = 0; i < ngroups; i++) {
+    napi_value argv[8], entry;
+    napi_handle_scope scope;
+    uint32_t n = grouped ? 8 : 7, k;
+    int ok;
     if (napi_open_handle_scope(env, &scope) != napi_ok) break;
-    ok = packet_args(s, &p, argv) == 0 && napi_create_array_with_length(env, 7, &entry) == napi_ok;
-    for (r = 0; ok && r < 7; r++) ok = napi_set_element(env, entry, (uint32_t)r, argv[r]) == napi_ok;
-    if (ok) ok = napi_set_element(env, packets, count, entry) == napi_ok;
+    ok = packet_args(s, &groups[i].p, groups[i].data, argv) == 0 && (!grouped || napi_create_uint32(env, groups[i].count, &argv[7]) == napi_ok) &&
+         napi_create_array_with_length(env, n, &entry) == napi_ok;
+    for (k = 0; ok && k < n; k++) ok = napi_set_element(env, entry, k, argv[k]) == napi_ok;
+    if (ok) ok = napi_set_element(env, packets, i, entry) == napi_ok;
     napi_close_handle_scope(env, scope);
     if (!ok) {
+      free_groups(groups, ngroups);
       throw_napi_failure(env, "drain(): building the batch");
       return NULL;
     }
-    count++;
   }
+  free_groups(groups, ngroups);
   /* The same counter as SO_RXQ_OVFL (sk_drops), read now: drops after the last queued packet count too. */
   if (getsockopt(s->drain_fd, SOL_SOCKET, SO_MEMINFO, meminfo, &meminfo_len) == 0 && meminfo_len > SK_MEMINFO_DROPS * sizeof(uint32_t))
     total = meminfo[SK_MEMINFO_DROPS];

@@ -173,6 +173,28 @@ describe('VRID filters on the agent side', () => {
     assert.deepEqual(b.sockets, [{ socket: socketKey(SPEC), wakeVrids: [51], read: 3, drained: 50, stale: 0, overflow: 0 }]);
   });
 
+  test('a drained packet that stands for several (the addon groups identical ones) counts as that many', () => {
+    const one = agentWith(true, [{ cfg: v3(51) }]);
+    const grouped = agentWith(true, [{ cfg: v3(51) }]);
+    for (const a of [one, grouped]) a.agent.syncFilters();
+    for (const p of traffic()) {
+      one.sock().arrive(p);
+      grouped.sock().arrive(p);
+    }
+    // What the filter queued, as the addon's drain(true) hands it over: one entry per group, with its count.
+    const groups = new Map<string, ReceivedPacket & { count: number }>();
+    for (const p of grouped.sock().queued.splice(0)) {
+      const g = groups.get(classificationKey(p, 6));
+      if (g) g.count++;
+      else groups.set(classificationKey(p, 6), { ...p, count: 1 });
+    }
+    grouped.sock().queued.push(...groups.values());
+    assert.ok(groups.size < 10, `${groups.size} groups`);
+    for (const a of [one, grouped]) a.agent.drainAll();
+    assert.deepEqual(grouped.status().instances, one.status().instances);
+    assert.deepEqual(grouped.status().sockets, one.status().sockets);
+  });
+
   test('writing the status file drains first, so the other-VRID counters are current', () => {
     const { agent, sock, status } = agentWith(true, [{ cfg: v3(51) }]);
     agent.syncFilters();
