@@ -73,12 +73,13 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<DeployR
   // Every host at once: connections are the cost to design around (issue 4). A group goes as soon as its own hosts
   // are prepared: a slow or unreachable host (a connect timeout) holds back only its own pairs.
   const preparing = new Map(
-    hosts.map((h) => [
-      h.id,
-      prepareHost(h, rendered.get(h.id) as RenderedFile[], bundle, reports.get(h.id) as HostReport, { connect, clock, args, timeouts: io.timeouts ?? DEFAULT_TIMEOUTS, progress, io }).then((p) => {
+    hosts.map((h) => {
+      const ready = prepareHost(h, rendered.get(h.id) as RenderedFile[], bundle, reports.get(h.id) as HostReport, { connect, clock, args, timeouts: io.timeouts ?? DEFAULT_TIMEOUTS, progress, io }).then((p) => {
         prepared.set(h.id, p);
-      }),
-    ]),
+      });
+      ready.catch(() => undefined); // awaited below; a rejection before its group awaits it is not "unhandled"
+      return [h.id, ready] as const;
+    }),
   );
   try {
     // --concurrency bounds the groups being changed; their convergence waits (watching only) overlap freely.
