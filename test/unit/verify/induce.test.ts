@@ -95,9 +95,11 @@ describe('daemonStartScript', () => {
     assert.ok(first.pid !== null);
     const pid = first.pid as number;
     try {
-      // setsid execs the daemon (no fork), so the pid becomes `sleep` once exec is done.
-      for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('setsid'); i++) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\u0000300\u0000');
+      // setsid execs the daemon (no fork), so the pid becomes `sleep` once exec is done. Until then it reads as the
+      // forked shell, as setsid, or (in the middle of an exec) as an empty command line.
+      const cmdline = () => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      for (let i = 0; i < 200 && cmdline() !== 'sleep\u0000300\u0000'; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(cmdline(), 'sleep\u0000300\u0000');
       const sid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[3];
       assert.equal(sid, String(pid), 'the daemon leads its own session');
       assert.throws(() => readFileSync(t.paths.stateFile as string));
