@@ -19,10 +19,13 @@ function coreType(tag: string, forms: [RegExp, (s: string) => unknown][]): Type 
   return new Type(tag, { kind: 'scalar', resolve: (s: unknown) => form(s) !== undefined, construct: (s: string) => (form(s) as [RegExp, (s: string) => unknown])[1](s) });
 }
 
+/** What `yaml` reads as null (the empty scalar included); as a key it becomes "" there and "null" in js-yaml. */
+const NULL_FORM = /^(?:~|[Nn]ull|NULL)?$/;
+
 // The expressions and conversions of yaml 2.x src/schema/core (null, bool, intOct, int, intHex, floatNaN, floatExp, float).
 const CORE = FAILSAFE_SCHEMA.extend({
   implicit: [
-    coreType('tag:yaml.org,2002:null', [[/^(?:~|[Nn]ull|NULL)?$/, () => null]]),
+    coreType('tag:yaml.org,2002:null', [[NULL_FORM, () => null]]),
     coreType('tag:yaml.org,2002:bool', [[/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (s) => s[0] === 't' || s[0] === 'T']]),
     coreType('tag:yaml.org,2002:int', [
       [/^0o[0-7]+$/, (s) => parseInt(s.substring(2), 8)],
@@ -69,7 +72,7 @@ function simpleLine(line: string): boolean {
       i = quoteEnd(line, i);
       if (i < 0) return false;
     } else if (c === ':' && (open.length > 0 || i + 1 === line.length || line[i + 1] === ' ')) {
-      if (/^(?:~|[Nn]ull|NULL)?$/.test(line.slice(keyStart, i).replace(/^[\s-]*/, '').trim())) return false;
+      if (NULL_FORM.test(line.slice(keyStart, i).replace(/^[\s-]*/, '').trim())) return false;
       keyStart = i + 1;
       value = true;
     } else if (c === '[' || c === '{') {
@@ -79,7 +82,8 @@ function simpleLine(line: string): boolean {
       keyStart = i + 1;
       value = false;
     } else if (c === ',' || c === ']' || c === '}') {
-      if (/^(?:~|[Nn]ull|NULL)$/.test(line.slice(keyStart, i).trim())) return false; // `{~, a: 1}`: a null key
+      const entry = line.slice(keyStart, i).trim();
+      if (entry !== '' && NULL_FORM.test(entry)) return false; // `{~, a: 1}`: a null key
       keyStart = i + 1;
       value = false;
       if (c === ',') continue;
