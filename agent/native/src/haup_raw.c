@@ -901,26 +901,30 @@ typedef struct {
 
 #define DRAIN_BUCKETS 256
 
-/* FNV-1a over what same_class compares (the addresses aside): the bytes, IPv4's per-packet fields skipped, and the TTL. */
+/* Bytes of a whole IPv4 datagram that change from packet to packet (TOS, identification, flags and fragment
+ * offset, header checksum); receive.ts classificationKey leaves the same ones out. */
+static int varies(const vrrp_sock *s, const rx_packet *p, ssize_t i) {
+  return s->family == 4 && p->len >= 20 && (i == 1 || (i >= 4 && i < 8) || i == 10 || i == 11);
+}
+
+/* FNV-1a over what same_class compares (the addresses aside): the bytes that do not vary, and the TTL. */
 static uint32_t class_hash(const vrrp_sock *s, const rx_packet *p, const unsigned char *data) {
   uint32_t h = 2166136261u;
   ssize_t i;
   for (i = 0; i < p->len; i++) {
-    if (s->family == 4 && p->len >= 20 && (i == 1 || (i >= 4 && i < 8) || i == 10 || i == 11)) continue;
-    h = (h ^ data[i]) * 16777619u;
+    if (!varies(s, p, i)) h = (h ^ data[i]) * 16777619u;
   }
-  h = (h ^ (uint32_t)p->ttl) * 16777619u;
-  return h;
+  return (h ^ (uint32_t)p->ttl) * 16777619u;
 }
 
 static int same_class(const vrrp_sock *s, const drain_group *g, const rx_packet *p, const unsigned char *data) {
-  const unsigned char *a = g->data;
+  ssize_t i;
   if (g->p.len != p->len || g->p.ttl != p->ttl || g->p.truncated != p->truncated || g->p.ifindex != p->ifindex) return 0;
   if (strcmp(g->p.src, p->src) != 0 || strcmp(g->p.dst, p->dst) != 0) return 0;
-  if (s->family == 4 && p->len >= 20)
-    return a[0] == data[0] && memcmp(a + 2, data + 2, 2) == 0 && memcmp(a + 8, data + 8, 2) == 0 &&
-           memcmp(a + 12, data + 12, (size_t)p->len - 12) == 0;
-  return memcmp(a, data, (size_t)p->len) == 0;
+  for (i = 0; i < p->len; i++) {
+    if (!varies(s, p, i) && g->data[i] != data[i]) return 0;
+  }
+  return 1;
 }
 
 static void free_groups(drain_group *groups, uint32_t n) {
