@@ -155,7 +155,7 @@ async function prepareHost(h: HostModel, rendered: readonly RenderedFile[], bund
   const rival = ENGINE_PATHS[h.engine === 'haup' ? 'keepalived' : 'haup'];
   const script = factsScript(paths, { stateFile: h.paths.stateFile, pidFile: h.paths.pidfile, rivalPidFile: rival.pidfile, addresses: h.engine === 'keepalived', node: h.engine === 'haup' });
   try {
-    const res = await transport.exec(['sh', '-c', script], { sudo: true, ownScript: true });
+    const res = await transport.exec(['sh', '-c', script], { sudo: true, ownScript: 'in-place' });
     if (res.code !== 0) throw commandFailedError(transport.name, ['sh', '-c', script], res, 'gathering facts');
     facts = parseFacts(res.stdout);
   } catch (err) {

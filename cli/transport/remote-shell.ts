@@ -15,16 +15,24 @@ import type { Command } from './transport.js';
 /**
  * The server loop. LC_ALL=C makes `read -N` count bytes. Each script runs in a fork of the loop with the caller's
  * locale, exec'd as `SHELL -c SCRIPT` (so $$, $0 and sh's own semantics are what a channel of its own would give it),
- * or, for haup's own scripts (shell "="), eval'd in the fork itself.
+ * or, for haup's own scripts (shell "="), eval'd in the fork itself. Shell "." is for haup scripts written to run in
+ * the loop itself, without a fork (the deploy facts, once per host and run: the fork was a third of their cost):
+ * they run in a function whose shell options (`local -`, bash >= 4.4; older bash forks after all) and whose
+ * variables (the script declares them local when __haup_inplace is set) end with it, under LC_ALL=C, and must not
+ * `exit`. __haup_umask lets such a script put back a umask it changed.
  */
 const SERVER = [
-  '__haup_l=${LC_ALL-__unset}; export LC_ALL=C',
+  '__haup_l=${LC_ALL-__unset}; export LC_ALL=C; __haup_umask=$(umask)',
+  'if [ "${BASH_VERSINFO[0]}" -gt 4 ] || { [ "${BASH_VERSINFO[0]}" -eq 4 ] && [ "${BASH_VERSINFO[1]}" -ge 4 ]; }; then',
+  '  __haup_ip() { local -; local __haup_inplace=1; eval "$__haup_s"; }',
+  'else __haup_ip() { ( unset __haup_umask; eval "$__haup_s" ); }; fi',
   "printf 'haup-shell ready\\n'",
   'while IFS= read -r __haup_h; do',
   '  __haup_i=${__haup_h%% *}; __haup_h=${__haup_h#* }; __haup_x=${__haup_h%% *}; __haup_n=${__haup_h#* }',
   '  IFS= read -r -N "$__haup_n" __haup_s || exit 0',
-  '  ( if [ "$__haup_l" = __unset ]; then unset LC_ALL; else LC_ALL=$__haup_l; fi; unset __haup_c __haup_h __haup_i __haup_n __haup_l',
-  '    if [ "$__haup_x" = = ]; then unset __haup_x; eval "unset __haup_s; $__haup_s"; else exec "$__haup_x" -c "$__haup_s"; fi ) </dev/null',
+  '  if [ "$__haup_x" = . ]; then __haup_ip </dev/null',
+  '  else ( if [ "$__haup_l" = __unset ]; then unset LC_ALL; else LC_ALL=$__haup_l; fi; unset __haup_c __haup_h __haup_i __haup_n __haup_l __haup_umask; unset -f __haup_ip',
+  '    if [ "$__haup_x" = = ]; then unset __haup_x; eval "unset __haup_s; $__haup_s"; else exec "$__haup_x" -c "$__haup_s"; fi ) </dev/null; fi',
   '  __haup_c=$?',
   "  printf '\\n%s %s\\n' \"$__haup_i\" \"$__haup_c\"; printf '\\n%s\\n' \"$__haup_i\" >&2",
   'done',
@@ -38,13 +46,14 @@ export const SHELL_COMMAND = `if command -v bash >/dev/null 2>&1; then exec bash
 
 /**
  * The shell and script of `SHELL -c SCRIPT` (a string command is `sh -c` it), else null. haup's own scripts (`own`)
- * get the shell "=": run by the loop's bash itself.
+ * get the shell "=": run by the loop's bash in its fork; `own: 'in-place'` the shell ".": in the loop itself.
  */
-export function shellScript(cmd: Command, own = false): { shell: string; script: string } | null {
-  if (typeof cmd === 'string') return { shell: own ? '=' : 'sh', script: cmd };
+export function shellScript(cmd: Command, own: boolean | 'in-place' = false): { shell: string; script: string } | null {
+  const mine = own === 'in-place' ? '.' : own ? '=' : null;
+  if (typeof cmd === 'string') return { shell: mine ?? 'sh', script: cmd };
   if (cmd.length !== 3 || cmd[1] !== '-c' || !/^[A-Za-z0-9_./-]+$/.test(cmd[0]!)) return null;
   const base = cmd[0]!.slice(cmd[0]!.lastIndexOf('/') + 1);
-  return base === 'sh' || base === 'bash' || base === 'dash' ? { shell: own ? '=' : cmd[0]!, script: cmd[2]! } : null;
+  return base === 'sh' || base === 'bash' || base === 'dash' ? { shell: mine ?? cmd[0]!, script: cmd[2]! } : null;
 }
 
 export interface ShellResult {

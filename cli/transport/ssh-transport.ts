@@ -226,7 +226,7 @@ export class SshTransport implements Transport {
   }
 
   /** The script through the long-lived shell, or null when it must take a channel of its own. */
-  private async viaShell(cmd: Command, sudo: boolean, stdin: string | Buffer | undefined, timeoutMs: number | undefined, own: boolean): Promise<RawResult | null> {
+  private async viaShell(cmd: Command, sudo: boolean, stdin: string | Buffer | undefined, timeoutMs: number | undefined, own: boolean | 'in-place'): Promise<RawResult | null> {
     if (this.shellOff || sudo || (stdin !== undefined && stdin.length > 0)) return null;
     const s = shellScript(cmd, own);
     if (!s) return null;
@@ -255,7 +255,7 @@ export class SshTransport implements Transport {
   }
 
   /** One command: through the long-lived shell when it can, else on a channel of its own. */
-  private async run(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number, own = false): Promise<RawResult> {
+  private async run(cmd: Command, sudo: boolean, stdin?: string | Buffer, timeoutMs?: number, own: boolean | 'in-place' = false): Promise<RawResult> {
     if (this.closed) throw this.closed;
     const viaShell = await this.viaShell(cmd, sudo, stdin, timeoutMs, own);
     if (viaShell) return viaShell;
