@@ -14,6 +14,7 @@ import { Connections } from '../../../cli/deploy/connect.js';
 import { isRunning } from '../../../cli/lab/proc.js';
 import { HaupError } from '../../../cli/errors.js';
 import { loadInventory } from '../../../cli/inventory/load.js';
+import { factsScript, parseFacts } from '../../../cli/plan/facts.js';
 import type { HostModel } from '../../../cli/inventory/model.js';
 import type { Transport } from '../../../cli/transport/transport.js';
 import { KeeperTransport } from '../../../cli/transport/keeper-client.js';
@@ -132,6 +133,32 @@ describe('SSH keeper in the lab', { skip }, () => {
       await t.close();
       await assert.rejects(t.exec('true'), (e: unknown) => e instanceof HaupError && /transport is closed/.test(e.message));
     });
+  });
+
+  test("the deploy facts run in the kept connection's shell itself, with the facts of a fork, and leave nothing in it", async () => {
+    const script = factsScript(['/etc/haup/tk/a.bin', '/etc/haup/tk/none'], { stateFile: null, pidFile: '/run/haup/none.pid' });
+    const seen = await run(async (ts) =>
+      Promise.all(
+        ts.map(async (t) => {
+          await t.exec(['sh', '-c', 'true'], { ownScript: true }); // a connection's first script may take a channel of its own
+          const pid = async (ownScript: true | 'in-place') => (await t.exec(['bash', '-c', 'echo $BASHPID'], { ownScript })).stdout.trim();
+          const names = async () => (await t.exec(['bash', '-c', 'declare -F; declare -p u 2>&1; set -o | grep -c " on$"'], { ownScript: true })).stdout;
+          const before = await names();
+          const inPlace = await t.exec(['sh', '-c', script], { ownScript: 'in-place' });
+          const forked = await t.exec(['sh', '-c', script], { ownScript: true });
+          return { loop: [await pid('in-place'), await pid('in-place')], fork: await pid(true), inPlace, forked, before, after: await names() };
+        }),
+      ),
+    );
+    for (const s of seen) {
+      assert.equal(s.loop[0], s.loop[1], 'in place: the same process each time, the shell itself');
+      assert.notEqual(s.fork, s.loop[0], 'shell "=" forks');
+      assert.equal(s.inPlace.code, 0, s.inPlace.stderr);
+      const view = (r: { stdout: string }) => ({ ...parseFacts(r.stdout), files: [...parseFacts(r.stdout).files] });
+      assert.deepEqual(view(s.inPlace), view(s.forked));
+      assert.equal(view(s.inPlace).uid, 0);
+      assert.equal(s.after, s.before, 'no function, variable or shell option of the facts left behind');
+    }
   });
 
   test('a large file content goes to the keeper once per run, however many hosts get it', async () => {
