@@ -71,8 +71,9 @@ export const HASH_CACHE = '/run/haup/file-hashes';
  * whose stat matches its line in the hash cache (/run/haup, written by the last run) is not read again: it
  * prints `file SHA MODE UID PATH`; only the others go through `sha256sum`. Any write or chmod changes the
  * ctime (which nothing but the kernel sets), a rename the inode. As git does with its index, a hash is cached
- * only for a file last changed before the second it was hashed in, so a change later in that same second
- * cannot hide behind an equal ctime. Under bash only (haup's remote shell), and with parameter expansions
+ * only for a file last changed before the clock file's time (nanoseconds, as the kernel stamps files: in practice
+ * its clock tick, a few ms), so a change later in that same tick cannot hide behind an equal ctime; a file system
+ * that stamps whole seconds makes that a second. Under bash only (haup's remote shell), and with parameter expansions
  * rather than `read` loops: `read` takes a byte per system call from a pipe, and those cost more than the hash.
  * Under sh, or without the run directory (a first deploy), every file is hashed, as before.
  */
@@ -83,7 +84,7 @@ function filesFact(list: string, cache: string): string {
   return `set --
 for f in ${list}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "nofile $f"; fi; done
 HC=${q(cache)}; HK=${q(`${cache}.now`)}
-if [ $# -gt 0 ] && [ -n "\${BASH_VERSION:-}" ] && [ -d ${q(dir)} ] && { : > "$HK"; } 2>/dev/null && st=$(stat -c '%a %u %s %Y %Z %i %n' -- "$@" "$HK" 2>/dev/null); then
+if [ $# -gt 0 ] && [ -n "\${BASH_VERSION:-}" ] && [ -d ${q(dir)} ] && { : > "$HK"; } 2>/dev/null && st=$(stat -c '%a %u %s %.9Y %.9Z %i %n' -- "$@" "$HK" 2>/dev/null); then
   NL='
 '
   hit() { h=; }; . "$HC" 2>/dev/null
@@ -105,7 +106,7 @@ if [ $# -gt 0 ] && [ -n "\${BASH_VERSION:-}" ] && [ -d ${q(dir)} ] && { : > "$HK
       IFS=$NL
       for l in $mk; do
         IFS=$oifs; fld $l
-        if [ "$x" = "\${x%% *}  $p" ] && [ -n "$now" ] && [ "$c" -lt "$now" ] 2>/dev/null; then printf -v e '%q) h=%s ;;' "$k $p" "\${x%% *}"; nc="$nc$e$NL"; fi
+        if [ "$x" = "\${x%% *}  $p" ] && [ -n "$now" ] && [ "\${c/./}" -lt "\${now/./}" ] 2>/dev/null; then printf -v e '%q) h=%s ;;' "$k $p" "\${x%% *}"; nc="$nc$e$NL"; fi
       done
     done
     IFS=$oifs; set +f

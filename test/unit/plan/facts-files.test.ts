@@ -69,6 +69,21 @@ for (const shell of ['bash', 'sh']) {
       assert.deepEqual(facts().files.get(conf), truth(conf));
     });
 
+    test('a file last changed a clock tick before the run is cached; one changed after the clock file is not', { skip: !cached }, async () => {
+      writeFileSync(conf, 'vrrp_instance A { priority 103 }\n');
+      await new Promise((r) => setTimeout(r, 30)); // a few kernel clock ticks, far less than a second
+      assert.equal(facts().runs, 1);
+      assert.equal(facts().runs, 0, 'cached: its ctime is before the clock file of the run that hashed it');
+      // The clock file truncated just before the file changed (the change comes "during" the run): never cached.
+      const text = factsScript([conf], { stateFile: null, pidFile: join(run, 'pid'), node: false, addresses: false, hashCache: cache }).replace(
+        '{ : > "$HK"; } 2>/dev/null &&',
+        `{ : > "$HK"; } 2>/dev/null && { printf 'vrrp_instance A { priority 104 }\\n' > '${conf}'; } &&`,
+      );
+      execFileSync('bash', ['-c', text]);
+      assert.equal(facts().runs, 1, 'changed after the clock file: hashed again');
+      assert.deepEqual(facts().files.get(conf), truth(conf));
+    });
+
     test('a damaged cache only costs a hash run; without the run directory there is no cache at all', { skip: !cached }, () => {
       writeFileSync(cache, `${'0'.repeat(64)} 600 0 1 1 1 1 ${conf}\nnot a line\n`);
       const r = facts();
