@@ -64,7 +64,7 @@ for (const shell of ['bash', 'sh']) {
       assert.equal(r.runs, 1);
       assert.deepEqual(r.files.get(conf), truth(conf));
       assert.deepEqual(r.files.get(script), truth(script));
-      // Changed in this very second: not cached, so a second same-size rewrite within it cannot hide.
+      // Rewritten again at once with the same size: a new ctime, so whatever the last run cached cannot hide it.
       writeFileSync(conf, 'vrrp_instance A { priority 102 }\n');
       assert.deepEqual(facts().files.get(conf), truth(conf));
     });
