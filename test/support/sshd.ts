@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isRunning, terminate } from '../../cli/lab/proc.js';
 
 const run = promisify(execFile);
 export const SSHD = '/usr/sbin/sshd';
@@ -114,16 +115,6 @@ function childrenOf(pid: number): number[] {
   return kids;
 }
 
-function isGone(pid: number): boolean {
-  try {
-    // PID 1 reaps slowly here: a zombie counts as gone.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
-
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'haup-sshd-'));
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
@@ -188,14 +179,14 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       knownHostsFile,
       knownHostsLine,
       log: () => log,
-      connections: () => childrenOf(pid).filter((p) => !isGone(p)).length,
+      connections: () => childrenOf(pid).filter(isRunning).length,
+      // A connection's process may exit between being listed and being signalled (a client that just closed):
+      // terminate() takes that as done rather than failing the caller's after() hook with ESRCH, which left
+      // this listener and its stderr pipe alive and so the whole test file waiting for ever.
       stop: async () => {
-        const pids = [...childrenOf(pid), pid].filter((p) => !isGone(p));
-        for (const p of pids) process.kill(p, 'SIGTERM');
-        const deadline = Date.now() + 3000;
-        while (pids.some((p) => !isGone(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-        for (const p of pids) if (!isGone(p)) process.kill(p, 'SIGKILL');
+        const left = await terminate([...childrenOf(pid), pid], { graceMs: 3000 });
         await rm(dir, { recursive: true, force: true });
+        if (left.length > 0) throw new Error(`sshd processes ${left.join(', ')} survived SIGKILL`);
       },
     };
   }

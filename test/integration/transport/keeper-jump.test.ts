@@ -8,16 +8,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaupError } from '../../../cli/errors.js';
-import { isRunning } from '../../../cli/lab/proc.js';
 import { KeeperClient } from '../../../cli/transport/keeper-client.js';
 import type { KeeperSshOptions, KeeperTarget } from '../../../cli/transport/keeper-protocol.js';
 import { connectSsh } from '../../../cli/transport/ssh.js';
 import { generateKey, sshdUnavailable, startSshd, type Sshd } from '../../support/sshd.js';
+import { stopOwn } from '../../support/procs.js';
 
 const unavailable = sshdUnavailable();
 
 /** Gone, or a zombie waiting for PID 1 to reap it. */
-const gone = (pid: number): boolean => !isRunning(pid);
 
 describe('SSH keeper through a jump host', { skip: unavailable ?? false }, () => {
   let dir: string;
@@ -46,11 +45,7 @@ describe('SSH keeper through a jump host', { skip: unavailable ?? false }, () =>
   });
 
   after(async () => {
-    for (const pid of keeperPids) {
-      if (!gone(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(pid, 'SIGTERM');
-    }
-    const deadline = Date.now() + 5000;
-    while ([...keeperPids].some((p) => !gone(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (dir) await stopOwn(keeperPids, dir);
     await Promise.all([jump, noForward, t1, t2].map((s) => s?.stop()));
     if (dir) await rm(dir, { recursive: true, force: true });
   });

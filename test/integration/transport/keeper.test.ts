@@ -19,6 +19,7 @@ import type { HostModel } from '../../../cli/inventory/model.js';
 import type { Transport } from '../../../cli/transport/transport.js';
 import { KeeperTransport } from '../../../cli/transport/keeper-client.js';
 import { hostExec, labSkipReason, startLab, type TestLab } from '../../support/lab.js';
+import { stopOwn } from '../../support/procs.js';
 
 const skip = labSkipReason();
 const repo = join(import.meta.dirname, '..', '..', '..');
@@ -54,12 +55,8 @@ describe('SSH keeper in the lab', { skip }, () => {
   });
 
   after(async () => {
-    for (const pid of keeperPids) {
-      // Only our own keepers: the pid must still be a process whose command line names our socket directory.
-      const cmd = gone(pid) ? '' : readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(runtimeDir)) process.kill(pid, 'SIGTERM');
-    }
-    for (const pid of keeperPids) await waitFor(`keeper ${pid} to exit`, () => gone(pid)).catch(() => process.kill(pid, 'SIGKILL'));
+    // Only our own keepers: the pid must still be a process whose command line names our socket directory.
+    if (runtimeDir) await stopOwn(keeperPids, runtimeDir);
     await lab?.down();
     if (runtimeDir) await rm(runtimeDir, { recursive: true, force: true });
   });
