@@ -22,10 +22,11 @@ async function reapedPid(): Promise<number> {
 describe('terminate', () => {
   test('ends a process that ignores SIGTERM with SIGKILL after the grace', async () => {
     const { child, pid } = await started("trap '' TERM; echo up; while :; do sleep 0.05; done");
+    const exited = once(child, 'exit'); // before terminate: Node may reap the child while terminate polls
     const t0 = Date.now();
     assert.deepEqual(await terminate([pid], { graceMs: 300 }), []);
     assert.ok(Date.now() - t0 >= 300, 'it waited the grace before SIGKILL');
-    const [, signal] = await once(child, 'exit');
+    const [, signal] = await exited;
     assert.equal(signal, 'SIGKILL');
   });
 
