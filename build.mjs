@@ -1,7 +1,7 @@
 // Bundles the CLI (ESM, Node >= 20) and the agent (one CJS file, Node >= 18) with esbuild, and
 // checks the import rule of STYLE.md §1: agent/ never imports cli/ or CLI-only packages.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Handlebars from 'handlebars';
 
@@ -189,5 +189,11 @@ chmodSync('dist/agent/haup-agent.cjs', 0o755);
 
 const addon = 'agent/native/build/Release/haup_raw.node';
 mkdirSync('dist/agent', { recursive: true });
-if (existsSync(addon)) copyFileSync(addon, 'dist/agent/haup_raw.node');
+// A new file renamed over the old one, never a rewrite in place: a running agent or test has the old one mapped, and
+// truncating a mapped shared object kills that process with SIGBUS.
+if (existsSync(addon)) {
+  const tmp = `dist/agent/.haup_raw.node.${process.pid}`;
+  copyFileSync(addon, tmp);
+  renameSync(tmp, 'dist/agent/haup_raw.node');
+}
 else console.warn(`warning: ${addon} is missing; run "npm ci" (it builds the addon with node-gyp)`);
