@@ -47,8 +47,14 @@ class TrackScript {
     this.counter = createCheck(cfg.rise, cfg.fall, cfg.initFail);
   }
 
+  /**
+   * The first run waits for the current tick, as keepalived starts its scripts after its instances: a starting agent
+   * writes its first status (its readiness) before it loads child_process and spawns the script (~16 ms in the lab).
+   */
   start(): void {
-    void this.runOnce();
+    setImmediate(() => {
+      if (!this.stopped) void this.runOnce();
+    });
   }
 
   stop(): void {
