@@ -267,10 +267,10 @@ export function waitScript(spec: DaemonSpec, opts: WaitOptions): string {
 /** The wait loop and its report (see waitScript); `watch` is the shell word for the pid to watch ('' for none). */
 function waitLines(spec: DaemonSpec, opts: Omit<WaitOptions, 'pid'>, watch: string): string[] {
   const timeoutCs = Math.max(1, Math.ceil(opts.timeoutMs / 10));
-  // observe sets o (printed as observed) and k (compared with PREV).
+  // observe sets o (printed as observed) and k (compared with PREV). `$(exec ...)`: see factsScript (one fork, not two).
   const observe =
     spec.engine !== 'haup'
-      ? 'observe() { o=$(ip -o addr show 2>/dev/null); k=$o; }'
+      ? 'observe() { o=$(exec ip -o addr show 2>/dev/null); k=$o; }'
       : opts.observe === 'states'
         ? 'observe() { o=; k=; [ -r "$STATE" ] || return 0; while IFS= read -r l; do case "$l" in *\'"updatedAt"\'*) o=$l ;; *\'"state":\'*|*\'"vipsHeld":\'*) k="$k$l|" ;; esac; done < "$STATE"; }'
         : 'observe() { o=; k=; [ -r "$STATE" ] || return 0; while IFS= read -r l; do case "$l" in *\'"updatedAt"\'*) o=$l; break ;; esac; done < "$STATE"; k=$o; }';

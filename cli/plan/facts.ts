@@ -36,7 +36,9 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * A POSIX sh script printing one fact per line; paths are quoted, never interpolated raw. It forks as little as
  * possible (builtins read /proc; one sha256sum and one stat for all files; node only for its version): on a
- * loaded host every process costs tens of milliseconds, and facts are the whole of a no-op deploy.
+ * loaded host every process costs tens of milliseconds, and facts are the whole of a no-op deploy. A command
+ * substitution runs its program with `exec`: bash 5.2 forks twice for `$(cmd 2>/dev/null)` (a redirection turns
+ * off its shortcut of running the last command of a subshell in the subshell's own process).
  */
 /**
  * Node's path and version without a process when possible: the path from a walk over $PATH (what `command -v` finds,
@@ -52,8 +54,8 @@ if [ -n "$np" ]; then
   cv=; case "$np" in */bin/node) h="\${np%/bin/node}/include/node/node_version.h" ;; *) h= ;; esac
   if [ -n "$h" ] && [ ! -L "$np" ] && [ -r "$h" ]; then ma=; mi=; pa=; while read -r d n v rest; do case "$d $n" in '#define NODE_MAJOR_VERSION') ma=$v ;; '#define NODE_MINOR_VERSION') mi=$v ;; '#define NODE_PATCH_VERSION') pa=$v; break ;; esac; done < "$h"; case "$ma.$mi.$pa" in *[!0-9.]*|.*|*..*|*.) ;; *) cv="v$ma.$mi.$pa" ;; esac; fi
   if [ -z "$cv" ]; then
-    key=$(stat -L -c '%s %Y' "$np" 2>/dev/null); cs=; cm=; { read -r cs cm cv < ${q(cache)}; } 2>/dev/null
-    if [ -z "$key" ] || [ "$cs $cm" != "$key" ]; then cv=$("$np" --version 2>/dev/null); if [ -n "$key" ] && [ -n "$cv" ]; then mkdir -p ${q(cache.slice(0, cache.lastIndexOf('/')) || '/')} 2>/dev/null && echo "$key $cv" > ${q(cache)} 2>/dev/null; fi; fi
+    key=$(exec stat -L -c '%s %Y' "$np" 2>/dev/null); cs=; cm=; { read -r cs cm cv < ${q(cache)}; } 2>/dev/null
+    if [ -z "$key" ] || [ "$cs $cm" != "$key" ]; then cv=$(exec "$np" --version 2>/dev/null); if [ -n "$key" ] && [ -n "$cv" ]; then mkdir -p ${q(cache.slice(0, cache.lastIndexOf('/')) || '/')} 2>/dev/null && echo "$key $cv" > ${q(cache)} 2>/dev/null; fi; fi
   fi
   echo "node=$cv"
   echo "nodepath=$np"
@@ -84,7 +86,7 @@ function filesFact(list: string, cache: string): string {
   return `set --
 for f in ${list}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "nofile $f"; fi; done
 HC=${q(cache)}; HK=${q(`${cache}.now`)}
-if [ $# -gt 0 ] && [ -n "\${BASH_VERSION:-}" ] && [ -d ${q(dir)} ] && { : > "$HK"; } 2>/dev/null && st=$(stat -c '%a %u %s %.9Y %.9Z %i %n' -- "$@" "$HK" 2>/dev/null); then
+if [ $# -gt 0 ] && [ -n "\${BASH_VERSION:-}" ] && [ -d ${q(dir)} ] && { : > "$HK"; } 2>/dev/null && st=$(exec stat -c '%a %u %s %.9Y %.9Z %i %n' -- "$@" "$HK" 2>/dev/null); then
   NL='
 '
   hit() { h=; }; . "$HC" 2>/dev/null

@@ -137,7 +137,7 @@ export function serviceRestoreScript(t: DaemonTarget, s: ServiceTarget, exe: str
     'covered() { [ -n "$EXE" ] && [ "$EXE" -ef "$FALSE" ] || return 1; while read -r _ _ _ _ mp _; do [ "$mp" = "$EXE" ] && return 0; done < /proc/self/mountinfo; return 1; }',
     'n=0; while covered && [ $n -lt 10 ]; do umount "$EXE" 2>/dev/null || umount -l "$EXE"; n=$((n+1)); done',
     `if covered; then echo "haup: $EXE is still covered by $FALSE; remove it with: umount $EXE" >&2; exit ${EXIT_START_FAILED}; fi`,
-    'if [ -d /run/systemd/system ] && [ "$(systemctl is-enabled "$SERVICE" 2>/dev/null)" = masked-runtime ]; then systemctl unmask --runtime "$SERVICE"; fi',
+    'if [ -d /run/systemd/system ] && [ "$(exec systemctl is-enabled "$SERVICE" 2>/dev/null)" = masked-runtime ]; then systemctl unmask --runtime "$SERVICE"; fi',
     `if ! svc_ok; then ${start}; fi`,
     `n=0; until svc_ok; do n=$((n+1)); [ $n -ge 500 ] && { echo "haup: $SERVICE did not start within 10 s" >&2; exit ${EXIT_START_FAILED}; }; sleep 0.02; done`,
     'echo "svc-pid=$sp"',
@@ -197,8 +197,8 @@ export function waitVipsScript(t: DaemonTarget, vips: readonly string[], want: '
     ...prelude(t.paths),
     `VIPS=${q(vips.join(' '))}`,
     'has() { case "$a" in *" inet $1/"*|*" inet6 $1/"*) return 0 ;; esac; return 1; }',
-    'holds() { a=$(ip -o addr show 2>/dev/null); for v in $VIPS; do has "$v" || return 1; done; return 0; }',
-    'releases() { a=$(ip -o addr show 2>/dev/null); for v in $VIPS; do has "$v" && return 1; done; return 0; }',
+    'holds() { a=$(exec ip -o addr show 2>/dev/null); for v in $VIPS; do has "$v" || return 1; done; return 0; }',
+    'releases() { a=$(exec ip -o addr show 2>/dev/null); for v in $VIPS; do has "$v" && return 1; done; return 0; }',
     // The status file is pretty-printed JSON: one `"state": "MASTER"` line per MASTER instance.
     `says_master() { ${master ? '[ -r "$STATE" ] || return 1; while IFS= read -r l; do case "$l" in *\'"state": "MASTER"\'*) return 0 ;; esac; done < "$STATE" 2>/dev/null; return 1' : 'return 0'}; }`,
     // /proc/uptime "12345.67 ...": centiseconds since boot, read without a fork.

@@ -5,7 +5,7 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -143,4 +143,41 @@ describe('scripts run in place by the remote shell', () => {
       }
     });
   }
+
+  test('the deploy facts start each program straight from the loop: no second fork for a command substitution', async () => {
+    // Shims for the programs the facts run: each logs its parent's pid, then runs the real one. A program started by
+    // `$(exec prog)` in the loop has the loop as its parent; bash's `$(prog 2>/dev/null)` forks a subshell that forks
+    // again, and the program's parent is that subshell.
+    const dir = join(root, 'shims');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const log = join(dir, 'parents.log');
+    writeFileSync(join(bin, 'shim'), `#!/bin/sh\necho "\${0##*/} $PPID" >> '${log}'\nPATH=\${PATH#*:} exec "\${0##*/}" "$@"\n`);
+    chmodSync(join(bin, 'shim'), 0o755);
+    for (const prog of ['stat', 'sha256sum', 'ip']) symlinkSync('shim', join(bin, prog));
+    symlinkSync(process.execPath, join(bin, 'node')); // a link: no header next to it, so the facts stat it
+    const shell = new Loop({ ...env, PATH: `${bin}:${env['PATH'] ?? ''}` });
+    await shell.ready;
+    try {
+      const run = join(dir, 'run');
+      mkdirSync(run, { recursive: true });
+      const conf = join(dir, 'keepalived.conf');
+      writeFileSync(conf, 'vrrp_instance A { priority 100 }\n', { mode: 0o600 });
+      const script = factsScript([conf], {
+        stateFile: null,
+        pidFile: join(run, 'pid'),
+        addresses: true,
+        node: true,
+        nodeCache: join(run, 'node-version'),
+        hashCache: join(run, 'file-hashes'),
+      });
+      const r = await shell.run('.', script);
+      assert.equal(r.code, 0, r.stderr.toString());
+      assert.match(r.stdout.toString(), /^hash-begin$/m, 'it hashed (no cache yet)');
+      const lines = readFileSync(log, 'utf8').trim().split('\n').sort();
+      assert.deepEqual(lines, [`ip ${shell.pid}`, `sha256sum ${shell.pid}`, `stat ${shell.pid}`, `stat ${shell.pid}`]);
+    } finally {
+      shell.close();
+    }
+  });
 });
