@@ -16,8 +16,6 @@ import { stopOwn } from '../../support/procs.js';
 
 const unavailable = sshdUnavailable();
 
-/** Gone, or a zombie waiting for PID 1 to reap it. */
-
 describe('SSH keeper through a jump host', { skip: unavailable ?? false }, () => {
   let dir: string;
   let jump: Sshd;
