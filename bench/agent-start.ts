@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AGENT_NODE, agentBundle } from '../test/support/agent.js';
 import { createLab, isRoot } from '../test/support/netns.js';
+import { median } from './support/report.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' }, compare: { type: 'string' }, json: { type: 'boolean', default: false } } });
 const rounds = Number(values.rounds);
@@ -72,8 +73,15 @@ interface Sample {
   wallMs: number;
 }
 
-/** Starts argv in the namespace, waits for stateFile, samples, kills, waits for the exit. */
-async function startOnce(ns: string, argv: readonly string[], stateFile: string): Promise<Sample> {
+interface Variant {
+  name: string;
+  argv: string[];
+  /** An agent: its first status must name its instance, so the bench times a real start, not a failed one. */
+  agent: boolean;
+}
+
+/** Starts the variant in the namespace, waits for stateFile, samples, kills, waits for the exit. */
+async function startOnce(ns: string, { argv, agent }: Variant, stateFile: string): Promise<Sample> {
   rmSync(stateFile, { force: true });
   const t0 = performance.now();
   const child = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', 'env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...argv], { stdio: 'ignore' });
@@ -87,17 +95,14 @@ async function startOnce(ns: string, argv: readonly string[], stateFile: string)
       await sleep(1);
     }
     const sample = { cpuMs: cpuMs(pid), wallMs: performance.now() - t0 };
-    // An agent's first status must name its instance: the bench times a real start, not a failed one.
-    const text = readFileSync(stateFile, 'utf8');
-    if (argv.includes('run') && !text.includes('"VI_1"')) throw new Error(`${argv.join(' ')}: the first status does not name VI_1:\n${text}`);
+    const text = agent ? readFileSync(stateFile, 'utf8') : '';
+    if (agent && !text.includes('"VI_1"')) throw new Error(`${argv.join(' ')}: the first status does not name VI_1:\n${text}`);
     return sample;
   } finally {
     child.kill('SIGKILL');
     await exited;
   }
 }
-
-const median = (v: readonly number[]) => [...v].sort((a, b) => a - b)[v.length >> 1] as number;
 
 const lab = await createLab('astart');
 const dir = mkdtempSync(join(tmpdir(), 'haup-bench-start-'));
@@ -110,28 +115,27 @@ try {
   writeFileSync(join(dir, 'plain.conf'), config(lab.a.ifname, null));
   writeFileSync(join(dir, 'check.conf'), config(lab.a.ifname, check));
   writeFileSync(join(dir, 'bare.cjs'), `require('fs').writeFileSync(${JSON.stringify(stateFile)}, 'x'); setTimeout(() => {}, 60000);\n`);
-  const agentArgs = (bundle: string, conf: string) => [AGENT_NODE, bundle, 'run', '-f', join(dir, conf), '--state-file', stateFile, '--pid-file', join(dir, 'agent.pid')];
-  const variants: [string, string[]][] = [
-    ['bare', [AGENT_NODE, join(dir, 'bare.cjs')]],
-    ['agent', agentArgs(js, 'plain.conf')],
-    ['agent+check', agentArgs(js, 'check.conf')],
-    ...(values.compare
-      ? ([
-          ['agent (compare)', agentArgs(values.compare, 'plain.conf')],
-          ['agent+check (compare)', agentArgs(values.compare, 'check.conf')],
-        ] as [string, string[]][])
-      : []),
+  const agentRun = (name: string, bundle: string, conf: string): Variant => ({
+    name,
+    argv: [AGENT_NODE, bundle, 'run', '-f', join(dir, conf), '--state-file', stateFile, '--pid-file', join(dir, 'agent.pid')],
+    agent: true,
+  });
+  const variants: Variant[] = [
+    { name: 'bare', argv: [AGENT_NODE, join(dir, 'bare.cjs')], agent: false },
+    agentRun('agent', js, 'plain.conf'),
+    agentRun('agent+check', js, 'check.conf'),
+    ...(values.compare ? [agentRun('agent (compare)', values.compare, 'plain.conf'), agentRun('agent+check (compare)', values.compare, 'check.conf')] : []),
   ];
-  const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
-  await startOnce(lab.a.ns, variants[1]![1], stateFile); // warm the page cache
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+  await startOnce(lab.a.ns, variants[1]!, stateFile); // warm the page cache
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse();
-    for (const [name, argv] of order) {
-      samples.get(name)!.push(await startOnce(lab.a.ns, argv, stateFile));
+    for (const v of order) {
+      samples.get(v.name)!.push(await startOnce(lab.a.ns, v, stateFile));
       await sleep(20);
     }
   }
-  const rows = variants.map(([name]) => {
+  const rows = variants.map(({ name }) => {
     const s = samples.get(name)!;
     return { variant: name, cpuMs: median(s.map((x) => x.cpuMs)), wallMs: median(s.map((x) => x.wallMs)) };
   });
